@@ -4,7 +4,7 @@
     ├── LeanError                 something about Lean itself
     │   ├── ToolchainNotFound     no usable Lean (embedded, PATH or Lake project)
     │   ├── LeanCrashed           the Lean process died or stopped answering
-    │   └── TheoremNotFound       no such theorem / no proof at that position / file does not elaborate
+    │   └── TheoremNotFound       no such theorem, no proof at that position, bad statement
     ├── ModelError                a model backend could not answer
     │   ├── ModelUnavailable      endpoint down, package missing, checkpoint missing
     │   └── FormatMismatch        a checkpoint or dataset recorded another prompt format

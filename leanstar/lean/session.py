@@ -1,0 +1,285 @@
+"""ProofSession over the Lean language server: works with any toolchain.
+
+A proof state is a document: the theorem's context, its declaration, the proof so far.
+Trying a tactic appends it and asks Lean to elaborate; Lean's diagnostics give the verdict
+(measured rules, see shared/leanworld/NOTES.md):
+
+- an error that starts at or after the candidate: the tactic failed (its message);
+- otherwise an `unsolved goals` error at `by`: accepted, and that message lists exactly
+  the goals left (goals joined by blank lines, the same text LeanDojo calls `pp`);
+- no error and no `sorry` warning: the proof is complete.
+
+Inside a nested block (the cursor in a `·` bullet in the editor) Lean reports unsolved
+goals at the block instead, so there the goals after come from `$/lean/plainGoal` at the
+candidate's end: the goals of that block, which is what the person at the cursor sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from leanstar.errors import LeanCrashed, TheoremNotFound
+from leanstar.lean.guard import refusal
+from leanstar.lean.lsp import Diagnostic, position_of
+from leanstar.lean.pool import DEFAULT_CHECK_TIMEOUT, LeanWorker, ServerSpec, WorkerPool
+from leanstar.lean.source import PROOF_INDENT, find_theorem, normalise_proof, theorem_at
+from leanstar.proofs import (
+    Failed,
+    Outcome,
+    Progress,
+    ProofState,
+    Proved,
+    Theorem,
+    TimedOut,
+    extend_proof,
+)
+
+UNSOLVED = "unsolved goals"
+SORRY_WARNING = re.compile(r"declaration uses [`']sorry[`']")
+# The axioms of ordinary mathematics; anything else (sorryAx, a new `axiom`, ofReduceBool
+# from native_decide) means the proof is not a proof.
+ALLOWED_AXIOMS = frozenset({"propext", "Quot.sound", "Classical.choice"})
+_AXIOMS = re.compile(r"depends on axioms: \[(?P<names>[^\]]*)\]")
+
+Guard = Callable[[str], "str | None"]
+
+
+class LspProofSession:
+    """The language-server implementation of `leanstar.lean.backend.ProofSession`."""
+
+    def __init__(
+        self,
+        pool: WorkerPool,
+        *,
+        timeout: float = DEFAULT_CHECK_TIMEOUT,
+        guard: Guard | None = refusal,
+        allowed_axioms: frozenset[str] = ALLOWED_AXIOMS,
+    ):
+        self.pool = pool
+        self.timeout = timeout
+        self._guard = guard
+        self._allowed_axioms = allowed_axioms
+
+    @classmethod
+    def start(
+        cls,
+        spec: ServerSpec,
+        *,
+        workers: int = 1,
+        timeout: float = DEFAULT_CHECK_TIMEOUT,
+        memory_mb: int | None = 8192,
+    ) -> LspProofSession:
+        """A session with its own pool; Lean processes start on first use."""
+        return cls(WorkerPool(spec, size=workers, memory_mb=memory_mb), timeout=timeout)
+
+    async def __aenter__(self) -> LspProofSession:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+
+    # -- opening --------------------------------------------------------------------------
+
+    async def open(self, theorem: Theorem) -> ProofState:
+        """The state at the start of `theorem`'s proof."""
+        start = ProofState(goals=(), theorem=theorem)
+        outcome = await self._check(start, "skip")
+        if isinstance(outcome, Progress):
+            return ProofState(goals=outcome.state.goals, theorem=theorem)
+        if isinstance(outcome, TimedOut):
+            raise TheoremNotFound(
+                f"Lean did not finish elaborating {theorem.name} within {outcome.seconds:.0f}s"
+            )
+        message = outcome.message if isinstance(outcome, Failed) else "it has no goals"
+        raise TheoremNotFound(f"cannot open {theorem.name}: {message}")
+
+    async def open_in_file(self, path: Path, name: str) -> ProofState:
+        text = _read_source(path)
+        return await self.open(find_theorem(text, name, str(path)).theorem)
+
+    async def open_at(
+        self, path: Path, line: int, character: int | None = None, *, text: str | None = None
+    ) -> ProofState:
+        """The state before 0-based `line` of a proof in a file (the editor's cursor line).
+
+        The proof lines above `line` are kept, the rest dropped, and the next tactic is
+        written at the indentation of `line` (for a blank line: `character`, else the
+        indentation of the last tactic above it).
+        """
+        text = _read_source(path) if text is None else text
+        source = theorem_at(text, line, str(path))
+        body_line = text.count("\n", 0, source.body_start)
+        keep = text[source.body_start :].split("\n")[: max(line - body_line, 0)]
+        tactic_lines = [row for row in keep[1:] if row.strip()]
+        cursor = text.split("\n")[line]
+        if cursor.strip():
+            cursor_indent = _indent_of(cursor)
+        elif character is not None:
+            cursor_indent = character
+        else:
+            cursor_indent = _indent_of(tactic_lines[-1]) if tactic_lines else PROOF_INDENT
+        base = min(map(_indent_of, tactic_lines)) if tactic_lines else cursor_indent
+        proof = normalise_proof("\n".join(keep))
+        indent = PROOF_INDENT + max(cursor_indent - base, 0)
+        theorem = source.theorem
+        outcome = await self._check(ProofState((), theorem, proof, indent), "skip")
+        if isinstance(outcome, Progress):
+            return ProofState(outcome.state.goals, theorem, proof, indent)
+        message = outcome.message if isinstance(outcome, Failed) else "no goals here"
+        raise TheoremNotFound(f"no proof state at line {line + 1} of {path}: {message}")
+
+    # -- the protocol ---------------------------------------------------------------------
+
+    async def try_tactics(self, state: ProofState, tactics: Sequence[str]) -> list[Outcome]:
+        """One outcome per tactic, checked in parallel on the pool's workers."""
+        return list(await asyncio.gather(*(self.try_tactic(state, t) for t in tactics)))
+
+    async def try_tactic(self, state: ProofState, tactic: str) -> Outcome:
+        if self._guard is not None and (reason := self._guard(tactic)) is not None:
+            return Failed(reason, reason="guard")
+        return await self._check(state, tactic.strip("\n"))
+
+    async def check_proof(self, theorem: Theorem, proof: str) -> Outcome:
+        """Re-check a whole proof from scratch, with `#print axioms` after it."""
+        if self._guard is not None:
+            for line in proof.split("\n"):
+                if line.strip() and (reason := self._guard(line.strip())) is not None:
+                    return Failed(reason, reason="guard")
+        head = _document_head(theorem)
+        text = f"{head}\n{proof}\n\n#print axioms {theorem.name}\n"
+        try:
+            async with self.pool.worker() as worker:
+                result = await worker.check(text, timeout=self.timeout)
+        except asyncio.TimeoutError:
+            return TimedOut(self.timeout)
+        except LeanCrashed as exc:
+            return Failed(str(exc), reason="crash")
+        if fatal := _header_error(result.diagnostics, text, result.fatal):
+            return Failed(fatal, reason="header")
+        decl_start = _declaration_start(text, theorem)
+        mine = [d for d in result.diagnostics if d.start >= decl_start]
+        if errors := [d for d in mine if d.is_error]:
+            return Failed(errors[0].message)
+        if any(SORRY_WARNING.search(d.message) for d in mine):
+            return Failed("the proof uses `sorry`", reason="sorry")
+        axioms = _axioms_used(mine)
+        if axioms is None:
+            return Failed("Lean did not report the axioms of the proof", reason="axioms")
+        if disallowed := sorted(set(axioms) - self._allowed_axioms):
+            return Failed(f"the proof depends on disallowed axioms: {disallowed}", "axioms")
+        return Proved(proof)
+
+    # -- one check --------------------------------------------------------------------------
+
+    async def _check(self, state: ProofState, tactic: str) -> Outcome:
+        head = _document_head(state.theorem)
+        before = f"{head}\n{state.proof}\n" if state.proof else f"{head}\n"
+        new_proof = extend_proof(state.proof, state.indent, tactic)
+        text = f"{head}\n{new_proof}\n"
+        candidate_start = position_of(text, len(before))
+        decl_start = _declaration_start(text, state.theorem)
+        try:
+            async with self.pool.worker() as worker:
+                result = await worker.check(text, timeout=self.timeout)
+                if fatal := _header_error(result.diagnostics, text, result.fatal):
+                    return Failed(fatal, reason="header")
+                return await self._classify(
+                    worker, result.diagnostics, state, new_proof, candidate_start, decl_start, text
+                )
+        except asyncio.TimeoutError:
+            return TimedOut(self.timeout)
+        except LeanCrashed as exc:
+            return Failed(f"Lean crashed while checking this tactic: {exc}", reason="crash")
+
+    async def _classify(
+        self,
+        worker: LeanWorker,
+        diagnostics: list[Diagnostic],
+        state: ProofState,
+        new_proof: str,
+        candidate_start: tuple[int, int],
+        decl_start: tuple[int, int],
+        text: str,
+    ) -> Outcome:
+        mine = [d for d in diagnostics if d.start >= decl_start]
+        errors = [d for d in mine if d.is_error]
+        if failed := [d for d in errors if d.start >= candidate_start]:
+            return Failed(failed[0].message)
+        unsolved = [d for d in errors if d.message.startswith(UNSOLVED)]
+        others = [d for d in errors if not d.message.startswith(UNSOLVED)]
+        if others and not _nested(state):
+            # An error in the statement itself (the proof so far was accepted before).
+            return Failed(others[0].message)
+        theorem = state.theorem
+        if _nested(state):
+            end_line, end_col = position_of(text, len(text.rstrip("\n")))
+            goals = await worker.plain_goal(end_line, end_col, timeout=self.timeout)
+            if goals or unsolved:
+                next_state = ProofState(tuple(goals or ()), theorem, new_proof, state.indent)
+                return Progress(next_state)
+        elif unsolved:
+            goals = tuple(_goals_of_unsolved(unsolved[0].message))
+            return Progress(ProofState(goals, theorem, new_proof, state.indent))
+        if any(SORRY_WARNING.search(d.message) for d in mine):
+            return Failed("the tactic closes the goal with `sorry`", reason="sorry")
+        return Proved(new_proof)
+
+
+def _document_head(theorem: Theorem) -> str:
+    return f"{theorem.context}\n{theorem.declaration}" if theorem.context else theorem.declaration
+
+
+def _declaration_start(text: str, theorem: Theorem) -> tuple[int, int]:
+    """Where our theorem starts in the document: diagnostics before it are the context's."""
+    return position_of(text, len(theorem.context) + 1 if theorem.context else 0)
+
+
+def _nested(state: ProofState) -> bool:
+    return state.indent > PROOF_INDENT
+
+
+def _goals_of_unsolved(message: str) -> list[str]:
+    """`unsolved goals\\n<g1>\\n\\n<g2>` -> [g1, g2] (Lean joins goals by a blank line)."""
+    body = message[len(UNSOLVED) :].strip("\n")
+    return [goal for goal in body.split("\n\n") if goal.strip()]
+
+
+def _axioms_used(diagnostics: list[Diagnostic]) -> list[str] | None:
+    for diagnostic in diagnostics:
+        if "does not depend on any axioms" in diagnostic.message:
+            return []
+        if match := _AXIOMS.search(diagnostic.message):
+            return [name.strip() for name in match.group("names").split(",") if name.strip()]
+    return None
+
+
+def _header_error(diagnostics: list[Diagnostic], text: str, fatal: bool) -> str | None:
+    """Lean's message when the imports themselves failed (nothing after them is checked)."""
+    header_lines = 0
+    for line in text.split("\n"):
+        if not line.startswith(("prelude", "import ")):
+            break
+        header_lines += 1
+    errors = [d for d in diagnostics if d.is_error and (fatal or d.start[0] < header_lines)]
+    if not errors:
+        return None
+    return f"the file header does not elaborate: {errors[0].message}"
+
+
+def _indent_of(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _read_source(path: Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise TheoremNotFound(f"no such file: {path}") from exc
+    except UnicodeDecodeError as exc:
+        raise TheoremNotFound(f"{path} is not UTF-8 text: {exc}") from exc
