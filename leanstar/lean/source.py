@@ -158,32 +158,49 @@ class TacticBlock:
     end: int
 
 
-def tactic_blocks(proof: str) -> list[TacticBlock]:
-    """Split a normalised proof into its top-level tactics.
+def tactic_blocks(body: str) -> list[TacticBlock]:
+    """Split a proof body into its top-level tactics, with offsets into `body`.
 
-    A tactic starts on a line at column 2; deeper lines belong to it (bullets, `with`
-    arms, multi-line terms). `tac1; tac2` on one line stays one block.
+    `body` is either a normalised proof or the raw text after `by` in a file (its first
+    line is the rest of the `by` line). A tactic starts on a line at the body's smallest
+    indentation; deeper lines and `| ...` arms belong to the tactic above them.
+    `tac1; tac2` on one line stays one block.
     """
+    lines = body.split("\n")
+    indents = [_indent(line) for line in lines[1:] if _starts_tactic(line)]
+    base = min(indents) if indents else 0
     blocks: list[TacticBlock] = []
     offset = 0
-    for line in proof.split("\n"):
-        indent = len(line) - len(line.lstrip())
+    for number, line in enumerate(lines):
         stripped = line.strip()
-        is_new = stripped and indent <= PROOF_INDENT and not stripped.startswith(("|", "--"))
+        is_new = _starts_tactic(line) and (number == 0 or _indent(line) <= base)
         if is_new:
-            blocks.append(TacticBlock(stripped, offset + indent, offset + len(line)))
+            start = offset + _indent(line)
+            blocks.append(TacticBlock(stripped, start, offset + len(line.rstrip())))
         elif stripped and blocks:
             last = blocks[-1]
-            blocks[-1] = replace(
-                last,
-                text=proof[last.start : offset + len(line)].strip(),
-                end=offset + len(line),
-            )
+            end = offset + len(line.rstrip())
+            blocks[-1] = replace(last, text=body[last.start : end], end=end)
         offset += len(line) + 1
     return blocks
 
 
-def dedent_block(block: str) -> str:
-    """A top-level block as a flush-left tactic (what models and datasets store)."""
-    lines = block.split("\n")
-    return "\n".join([lines[0]] + [line[PROOF_INDENT:] for line in lines[1:]])
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _starts_tactic(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith(("|", "--"))
+
+
+def dedent_block(block: TacticBlock, body: str) -> str:
+    """A block's text with continuation lines shifted as if the block began at column 0
+    (what models and datasets store, and what `extend_proof` indents again)."""
+    line_start = body.rfind("\n", 0, block.start) + 1
+    column = block.start - line_start
+    lines = block.text.split("\n")
+    return "\n".join(
+        [lines[0]]
+        + [line[column:] if line[:column].isspace() else line.lstrip() for line in lines[1:]]
+    )
