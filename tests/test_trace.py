@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import leanstar.lean.embedded as embedded_pkg
@@ -33,7 +34,7 @@ async def test_trace_the_tactics_file(embedded: Toolchain) -> None:
     assert induction.tactic.split("\n")[1] == "| zero => rfl"
     # Consecutive steps chain: the state after one is the state before the next.
     for chain in by_name.values():
-        for before, after in zip(chain, chain[1:]):
+        for before, after in itertools.pairwise(chain):
             assert before.state_after == after.state_before
     record = rw.to_dict()
     assert {"state_before", "tactic", "state_after", "full_name", "file_path"} <= set(record)
