@@ -171,7 +171,10 @@ AND_SWAP = Theorem(
 @pytest.fixture
 async def dojo():
     world = FakeLeanDojo()
-    session = DojoProofSession("https://example.org/demo", "abc123", timeout=9.5, lean_dojo=world)
+    # The guard is tested on its own (test_guard.py); here LeanDojo's replies are the subject.
+    session = DojoProofSession(
+        "https://example.org/demo", "abc123", timeout=9.5, lean_dojo=world, guard=None
+    )
     yield session, world
     await session.aclose()
     assert not any(d.alive for d in world.dojos), "aclose left a Dojo entered"

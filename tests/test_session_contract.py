@@ -36,7 +36,9 @@ async def backend(request, embedded: Toolchain) -> AsyncIterator[tuple[ProofSess
             pytest.skip("REPL backend: set LEANSTAR_REPL to a Lean REPL command to run it")
         from leanstar.lean.repl import ReplProofSession
 
-        session = ReplProofSession(shlex.split(command), timeout=20)
+        session = ReplProofSession(
+            shlex.split(command), cwd=os.environ.get("LEANSTAR_REPL_CWD"), timeout=20
+        )
         header = os.environ.get("LEANSTAR_REPL_HEADER", "")
     try:
         yield session, header

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from leanstar.errors import LeanCrashed, TheoremNotFound, ToolchainNotFound
+from leanstar.lean.guard import refusal
 from leanstar.proofs import (
     NO_GOALS,
     Failed,
@@ -111,7 +112,7 @@ class DojoProofSession:
         *,
         timeout: float = 600.0,
         lean_dojo: Any = None,
-        guard: Guard | None = None,
+        guard: Guard | None = refusal,
     ) -> None:
         self._ld = lean_dojo if lean_dojo is not None else import_lean_dojo()
         self.repo = repo

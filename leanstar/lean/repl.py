@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leanstar.errors import LeanCrashed, TheoremNotFound, ToolchainNotFound
+from leanstar.lean.guard import refusal
 from leanstar.proofs import (
     Failed,
     Outcome,
@@ -263,7 +264,7 @@ class ReplProofSession:
         timeout: float = 30.0,
         import_timeout: float = 300.0,
         memory_mb: int | None = None,
-        guard: Guard | None = None,
+        guard: Guard | None = refusal,
     ) -> None:
         if not command:
             raise ValueError("command must name the REPL executable, e.g. ['lake', 'exe', 'repl']")
