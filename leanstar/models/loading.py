@@ -1,0 +1,129 @@
+"""Turn a model spec string (from the command line or the editor settings) into a
+Generator, and read or write the prompt format a checkpoint was trained with.
+
+    hf:PATH_OR_HUB_ID                    transformers in this process  (HFGenerator)
+    vllm:PATH_OR_HUB_ID                  vLLM in this process          (VLLMGenerator)
+    openai:http://host:port/v1#MODEL     OpenAI-compatible /completions (OpenAIGenerator)
+    openai-chat:https://host/v1#MODEL    the same over /chat/completions
+    ws://host:port/PATH, wss://...       leanstar's own model server   (RemoteGenerator)
+    PATH                                 an existing local folder -> hf:PATH
+
+A checkpoint folder may hold `leanstar.json` = {"prompt_format": NAME, ...}, written by
+training; serving it with another format raises FormatMismatch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from leanstar.errors import ModelError, ModelUnavailable
+from leanstar.models.base import Generator
+from leanstar.prompt import check_format, get_format
+
+CHECKPOINT_META = "leanstar.json"
+
+SPEC_HELP = (
+    "hf:PATH_OR_HUB_ID, vllm:PATH_OR_HUB_ID, openai:http://host:port/v1#MODEL, "
+    "openai-chat:http://host:port/v1#MODEL, ws://host:port (leanstar serve), or a local folder"
+)
+
+
+def load_generator(spec: str, *, prompt_format: str | None = None, **options: Any) -> Generator:
+    """The Generator a spec names; `options` go to its constructor.
+
+    With `prompt_format`, a local checkpoint that records another format is refused.
+    Nothing heavy happens here: models load on first use.
+    """
+    scheme, sep, rest = spec.partition(":")
+    if spec.startswith(("ws://", "wss://")):
+        return _remote(spec, options)
+    if sep and scheme in ("hf", "vllm"):
+        if not rest:
+            raise ValueError(f"model spec {spec!r} names no model; expected {scheme}:PATH")
+        _check_checkpoint(rest, prompt_format)
+        if scheme == "hf":
+            from leanstar.models.hf import HFGenerator
+
+            return HFGenerator(rest, **options)
+        from leanstar.models.vllm import VLLMGenerator
+
+        return VLLMGenerator(rest, **options)
+    if sep and scheme in ("openai", "openai-chat"):
+        base_url, hash_, model = rest.partition("#")
+        if not hash_ or not model:
+            raise ValueError(
+                f"model spec {spec!r} names no model: write {scheme}:{base_url or 'URL'}#MODEL"
+            )
+        from leanstar.models.openai import OpenAIGenerator
+
+        mode = "chat" if scheme == "openai-chat" else "completions"
+        return OpenAIGenerator(base_url, model, mode=mode, **options)
+    if Path(spec).is_dir():  # a bare folder, e.g. a checkpoint written by training
+        _check_checkpoint(spec, prompt_format)
+        from leanstar.models.hf import HFGenerator
+
+        return HFGenerator(spec, **options)
+    raise ValueError(
+        f"cannot tell which model backend {spec!r} means (no such folder, unknown scheme); "
+        f"use one of: {SPEC_HELP}"
+    )
+
+
+def _remote(url: str, options: dict[str, Any]) -> Generator:
+    try:
+        from leanstar.models.remote import RemoteGenerator
+    except ImportError as exc:
+        raise ModelUnavailable(
+            f"the websocket model client (leanstar.models.remote) cannot be imported ({exc}); "
+            "reinstall leanstar, or use an hf:, vllm: or openai: model spec"
+        ) from exc
+    return RemoteGenerator(url, **options)
+
+
+def _check_checkpoint(path: str, prompt_format: str | None) -> None:
+    if prompt_format is None:
+        return
+    get_format(prompt_format)
+    recorded = read_checkpoint_format(path)
+    if recorded is not None:
+        check_format(recorded, prompt_format)
+
+
+def read_checkpoint_format(path: str | Path) -> str | None:
+    """The prompt format recorded in a checkpoint folder; None when it records none
+    (no `leanstar.json`, or `path` is not a local folder, e.g. a hub id)."""
+    meta = Path(path) / CHECKPOINT_META
+    if not meta.is_file():
+        return None
+    try:
+        record = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(
+            f"cannot read {meta}: {exc}; fix or delete it (training writes it again)"
+        ) from exc
+    name = record.get("prompt_format") if isinstance(record, dict) else None
+    if name is not None and not isinstance(name, str):
+        raise ModelError(f"{meta}: prompt_format must be a string, got {name!r}")
+    return name
+
+
+def write_checkpoint_format(path: str | Path, prompt_format: str, **extra: Any) -> Path:
+    """Record `prompt_format` (and any `extra` JSON fields) in a checkpoint folder,
+    keeping fields already there. Written atomically: a kill never leaves half a file."""
+    get_format(prompt_format)
+    folder = Path(path)
+    meta = folder / CHECKPOINT_META
+    record: dict[str, Any] = {}
+    if meta.is_file():
+        record = json.loads(meta.read_text(encoding="utf-8"))
+    record.update(extra, prompt_format=prompt_format)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".leanstar.", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, meta)
+    return meta

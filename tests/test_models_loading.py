@@ -1,0 +1,103 @@
+"""Model spec strings and the prompt format recorded in a checkpoint."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from leanstar.errors import FormatMismatch, ModelError, ModelUnavailable
+from leanstar.models.hf import HFGenerator
+from leanstar.models.loading import (
+    SPEC_HELP,
+    load_generator,
+    read_checkpoint_format,
+    write_checkpoint_format,
+)
+from leanstar.models.openai import OpenAIGenerator
+from leanstar.models.vllm import VLLMGenerator
+
+
+def test_hf_and_bare_folder(tmp_path):
+    gen = load_generator(f"hf:{tmp_path}", device="cpu", batch_size=3)
+    assert isinstance(gen, HFGenerator) and gen.batch_size == 3
+    assert isinstance(load_generator(str(tmp_path)), HFGenerator)
+    assert isinstance(load_generator("hf:org/some-model"), HFGenerator)  # a hub id: loads later
+
+
+def test_vllm_spec_does_not_import_vllm():
+    gen = load_generator("vllm:org/model", tensor_parallel_size=2)
+    assert isinstance(gen, VLLMGenerator)
+    assert gen.model == "org/model"
+
+
+def test_openai_specs():
+    gen = load_generator("openai:http://127.0.0.1:8000/v1#lean-star-plus", max_retries=1)
+    assert isinstance(gen, OpenAIGenerator)
+    assert (gen.base_url, gen.model, gen.mode, gen.max_retries) == (
+        "http://127.0.0.1:8000/v1",
+        "lean-star-plus",
+        "completions",
+        1,
+    )
+    chat = load_generator("openai-chat:https://api.example.com/v1#gpt-x")
+    assert (chat.base_url, chat.model, chat.mode) == ("https://api.example.com/v1", "gpt-x", "chat")
+    with pytest.raises(ValueError, match="#MODEL"):
+        load_generator("openai:http://127.0.0.1:8000/v1")
+
+
+def test_websocket_spec_uses_the_remote_client():
+    try:
+        from leanstar.models.remote import RemoteGenerator
+    except ImportError:
+        with pytest.raises(ModelUnavailable, match=r"leanstar\.models\.remote"):
+            load_generator("ws://127.0.0.1:8765")
+    else:
+        assert isinstance(load_generator("ws://127.0.0.1:8765"), RemoteGenerator)
+
+
+@pytest.mark.parametrize("spec", ["ftp:thing", "no/such/folder", "hf:", "gpt-4"])
+def test_unknown_specs_list_the_options(spec):
+    with pytest.raises(ValueError) as info:
+        load_generator(spec)
+    assert spec in str(info.value)
+
+
+def test_unknown_scheme_message_lists_every_option():
+    with pytest.raises(ValueError) as info:
+        load_generator("ftp:thing")
+    assert SPEC_HELP in str(info.value)
+
+
+def test_checkpoint_format_round_trip(tmp_path):
+    assert read_checkpoint_format(tmp_path) is None
+    assert read_checkpoint_format("org/hub-id") is None
+    write_checkpoint_format(tmp_path, "plain-cot", stage="sft")
+    write_checkpoint_format(tmp_path, "plain-sft")  # keeps the other fields
+    assert json.loads((tmp_path / "leanstar.json").read_text()) == {
+        "prompt_format": "plain-sft",
+        "stage": "sft",
+    }
+    assert read_checkpoint_format(tmp_path) == "plain-sft"
+    assert [p.name for p in tmp_path.iterdir()] == ["leanstar.json"]  # no temp files left
+    with pytest.raises(FormatMismatch):
+        write_checkpoint_format(tmp_path, "no-such-format")
+
+
+def test_serving_with_another_format_is_refused(tmp_path):
+    write_checkpoint_format(tmp_path, "leanstar-chatml-sft")
+    with pytest.raises(FormatMismatch, match="leanstar-chatml-sft"):
+        load_generator(f"hf:{tmp_path}", prompt_format="leanstar-chatml-cot")
+    with pytest.raises(FormatMismatch):
+        load_generator(str(tmp_path), prompt_format="plain-sft")
+    gen = load_generator(f"vllm:{tmp_path}", prompt_format="leanstar-chatml-sft")
+    assert isinstance(gen, VLLMGenerator)
+
+
+def test_malformed_metadata_is_a_model_error(tmp_path):
+    (tmp_path / "leanstar.json").write_text("{not json")
+    with pytest.raises(ModelError, match=r"leanstar\.json"):
+        read_checkpoint_format(tmp_path)
+    (tmp_path / "leanstar.json").write_text('{"prompt_format": 3}')
+    with pytest.raises(ModelError, match="must be a string"):
+        read_checkpoint_format(tmp_path)
