@@ -2,8 +2,8 @@
 
 A model's tactic is pasted into a Lean file (or sent to a REPL) and elaborated. Elaborating
 Lean is running code: `#eval` does IO, `run_tac` runs arbitrary meta-programs, a new
-`macro` or `initialize` runs at the next command, and a tactic line that de-indents or
-starts with a command keyword ends the proof and starts a command of its own. Accepted by
+`macro` or `initialize` runs at the next command, and a line that starts with a command
+keyword ends the proof and starts a command of its own, however far it is indented. Accepted by
 Lean is also not accepted by us: `sorry`, a new `axiom` or `native_decide` make Lean say
 yes without a kernel-checked proof. `refusal(tactic)` looks at the text before any of this
 can happen and says why it must not be run; backends turn that into `Failed(reason="guard")`.
@@ -14,10 +14,18 @@ The guard splits the text into Lean identifiers with Lean's own character classe
 letters, `_`, the Greek and letter-like blocks except `λ Π Σ`; then also digits, `'`, `!`,
 `?` and subscripts), so it sees every identifier and keyword Lean sees and matches whole
 tokens, never substrings: `hIO`, `IO_lemma`, `nat_eval_lemma`, `evalStuff`, `foo.theorem`
-(one identifier to Lean, checked) all pass. Comments and string literals are read as if
-they were code: nothing can hide inside a comment, a string or an interpolated string
-(`s!"{...}"`), at the price of refusing a tactic whose comment merely mentions a refused
-word. A comment never changes what a tactic does, so that price is nil.
+(one identifier to Lean, checked) all pass.
+
+Comments are removed before the scan only when that is unambiguous: when the text has no
+string literal and no `«quoted name»`, and every comment opener follows whitespace or
+starts the text. Elsewhere `--` or `/-` need not start a comment (`«x--»` is a name; in an
+interpolated string `s!"{"--"} {e}"` the braces hold code with strings of their own; in
+`a-/-- x -/ e` Lean's comment starts one character later than a naive reader's; a notation
+token may contain `--`), so a lexer that misread them could take code for a comment. In
+those cases the whole text, comments and strings included, is scanned as if it were code:
+nothing can hide, at the price of refusing a text whose comment or string merely mentions
+a refused word. In the unambiguous case Lean's comments are exact to find (`--` to the end
+of the line, `/- ... -/` nesting), so `-- TODO: sorry` costs nothing.
 
 What is refused, and why
 ------------------------
@@ -26,6 +34,7 @@ Shape of the text:
   that names the next line, not the candidate.
 - more than `MAX_TACTIC_CHARS` (4096) characters: no real tactic step is that long, and a
   huge text costs Lean time and memory. Checked first, so a 1 MB text is refused at once.
+  A whole proof checked in one go (`proof_refusal`) may have `MAX_PROOF_CHARS` (65536).
 - control characters other than newline and tab (NUL, escape, carriage return, DEL, C1),
   bidirectional overrides and zero-width characters: they corrupt the file a backend
   writes (NUL ends C strings, a lone CR is a line break to the language server but not to
@@ -93,6 +102,7 @@ from __future__ import annotations
 import re
 
 MAX_TACTIC_CHARS = 4096
+MAX_PROOF_CHARS = 65536  # a whole proof checked at once (`check_proof`): same rules, more room
 
 # --- Lean's identifier characters (Lean 4 `isLetterLike`, `isSubScriptAlnum`) ---------------
 _LETTER_LIKE = (
@@ -116,8 +126,9 @@ _BAD_CHAR = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069"
     "\ufeff\ud800-\udfff]"
 )
+_OPENER = re.compile(r"--|/-")
+_BLOCK_MARK = re.compile(r"/-|-/")
 _HASH_COMMAND = re.compile(f"#[{_ID_FIRST}][{_ID_REST}]*")
-_COMMENT = re.compile(r"--[^\n]*|/-.*?-/", re.DOTALL)
 
 _RUNS_CODE = "runs arbitrary code (it can do IO) while the tactic is checked"
 _CHANGES_ENV = "is a command: it ends the proof and changes the environment later checks trust"
@@ -229,13 +240,13 @@ _REFUSED_UNDER_LEAN: dict[str, str] = dict.fromkeys(
 )
 
 
-def refusal(tactic: str) -> str | None:
+def refusal(tactic: str, *, max_chars: int = MAX_TACTIC_CHARS) -> str | None:
     """Why `tactic` must not be run, or None when it may be checked by Lean.
 
-    The reason names the offending text first (e.g. "`#eval` runs arbitrary code ...").
+    The reason names the offending text first (e.g. "`#eval` is a `#` command ...").
     """
-    if len(tactic) > MAX_TACTIC_CHARS:
-        return f"tactic too long: {len(tactic)} characters (limit {MAX_TACTIC_CHARS})"
+    if len(tactic) > max_chars:
+        return f"tactic too long: {len(tactic)} characters (limit {max_chars})"
     if not tactic.strip():
         return "empty tactic"
     bad = _BAD_CHAR.search(tactic)
@@ -244,23 +255,31 @@ def refusal(tactic: str) -> str | None:
             f"control character U+{ord(bad.group()):04X} at offset {bad.start()}: "
             "it corrupts the checked file or hides what the text does"
         )
-    if not _COMMENT.sub(" ", tactic).strip():
-        return "empty tactic (only comments)"
     if _unterminated_block_comment(tactic):
         return "unterminated block comment `/-`: it would swallow the text after the tactic"
-    command = _HASH_COMMAND.search(tactic)
+    # Scan without comments when that is unambiguous, else everything (see the docstring).
+    code = _without_comments(tactic)
+    if code is not None and not code.strip():
+        return "empty tactic (only comments)"
+    text = tactic if code is None else code
+    command = _HASH_COMMAND.search(text)
     if command:
         return (
             f"`{command.group()}` is a `#` command: commands run code (`#eval` does IO), "
             "stop the check (`#exit`) or print what a trusted check reads"
         )
-    if "@[" in tactic:
+    if "@[" in text:
         return "`@[...]` attribute: attributes belong to declarations and can replace code"
-    for match in _NAME.finditer(tactic):
+    for match in _NAME.finditer(text):
         reason = _name_refusal(match.group(0))
         if reason:
             return reason
     return None
+
+
+def proof_refusal(proof: str) -> str | None:
+    """`refusal` for a whole proof (the tactic text after `by`), up to `MAX_PROOF_CHARS`."""
+    return refusal(proof, max_chars=MAX_PROOF_CHARS)
 
 
 def _name_refusal(token: str) -> str | None:
@@ -301,18 +320,54 @@ def _is_debug_name(part: str) -> bool:
     return part.startswith("dbg") and (rest[:1] == "_" or rest[:1].isupper())
 
 
+def _comment_spans(text: str) -> tuple[list[tuple[int, int]], bool, bool]:
+    """Comments as Lean reads them: (spans, a block comment is left open, unambiguous).
+
+    Lean block comments nest (`/-` ... `-/`, doc comments `/--` alike); `--` runs to the
+    end of the line. Lean only looks for a comment between tokens, so an opener glued to
+    the text before it (`a-/-- x -/`, a notation token like `<--`) may be part of a token:
+    then the spans are marked ambiguous. Strings and quoted names are not understood here
+    either; callers only trust the spans for text without them.
+    """
+    spans: list[tuple[int, int]] = []
+    unambiguous = True
+    depth, start, i = 0, 0, 0
+    while True:
+        # The leftmost opener (outside comments) or nesting mark (inside), as Lean scans.
+        match = (_BLOCK_MARK if depth else _OPENER).search(text, i)
+        if not match:
+            break
+        pair, i = match.group(), match.end()
+        if depth:
+            depth += 1 if pair == "/-" else -1
+            if not depth:
+                spans.append((start, i))
+            continue
+        start = match.start()
+        unambiguous = unambiguous and (start == 0 or text[start - 1].isspace())
+        if pair == "/-":
+            depth = 1
+        else:
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            spans.append((start, i))
+    return spans, depth > 0, unambiguous
+
+
 def _unterminated_block_comment(text: str) -> bool:
-    """True when a `/-` is never closed (block comments nest; `--` comments end at the line)."""
-    depth = 0
-    in_line_comment = False
-    for match in re.finditer(r"/-|-/|--|\n", text):
-        token = match.group()
-        if in_line_comment:
-            in_line_comment = token != "\n"
-        elif token == "/-":
-            depth += 1
-        elif token == "-/" and depth:
-            depth -= 1
-        elif token == "--" and not depth:
-            in_line_comment = True
-    return depth > 0
+    return _comment_spans(text)[1]
+
+
+def _without_comments(text: str) -> str | None:
+    """The text with each comment replaced by a space, or None when that is not certain."""
+    if '"' in text or "«" in text:
+        return None
+    spans, _, unambiguous = _comment_spans(text)
+    if not unambiguous:
+        return None
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += [text[last:start], " "]  # a space keeps the tokens apart, as in Lean
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
