@@ -3,6 +3,8 @@
     leanstar demo                the embedded world end to end: goals, tactics, Lean's verdicts
     leanstar doctor              what Lean and which extras leanstar found, and what to install
     leanstar trace FILES --out F (state_before, tactic, state_after) for every proof step
+    leanstar suggest FILE:LINE   checked next-tactic candidates (with thoughts) at a line
+    leanstar prove FILE          proof search for the `sorry`s of a file
 
 Every command takes `--toolchain` (a `lean` binary, a Lake project folder, or
 `embedded`); without it leanstar looks for the Lake project around the file, then `lean`
@@ -73,7 +75,41 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--workers", type=int, default=2, help="Lean processes in parallel")
     _add_lean_options(trace)
     trace.set_defaults(run=run_trace)
+
+    suggest = commands.add_parser("suggest", help="checked next-tactic suggestions at a line")
+    suggest.add_argument("location", help="FILE:LINE[:COL] (1-based line and column)")
+    suggest.add_argument("-n", type=int, default=8, help="candidates to sample (default 8)")
+    suggest.add_argument("--include-failed", action="store_true", help="also show rejected ones")
+    _add_model_options(suggest)
+    _add_lean_options(suggest)
+    suggest.set_defaults(run=run_suggest)
+
+    prove = commands.add_parser("prove", help="search for proofs of a file's `sorry`s")
+    prove.add_argument("file", type=Path)
+    prove.add_argument("--theorem", help="only this theorem (default: every `sorry` proof)")
+    prove.add_argument("--search", choices=["sampling", "best-first"], default="sampling")
+    prove.add_argument(
+        "--budget", default="8x1x20", help="attempts x samples-per-step x steps (default 8x1x20)"
+    )
+    prove.add_argument("--time", type=float, default=120.0, help="seconds per theorem")
+    where = prove.add_mutually_exclusive_group()
+    where.add_argument("--out", type=Path, help="write the proved file here")
+    where.add_argument("--in-place", action="store_true", help="rewrite FILE itself")
+    _add_model_options(prove)
+    _add_lean_options(prove)
+    prove.set_defaults(run=run_prove)
     return parser
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        help="hf:PATH | vllm:PATH_OR_HUB_ID | openai:URL#MODEL | ws://HOST:PORT | a local folder "
+        "(for Mathlib projects: vllm:ScalableMath/Lean-STaR-plus on a GPU)",
+    )
+    parser.add_argument("--format", default=None, help="prompt format (default: the model's)")
+    parser.add_argument("--token", help="token for a leanstar model server (ws://)")
+    parser.add_argument("--temperature", type=float, default=0.7)
 
 
 def _add_lean_options(parser: argparse.ArgumentParser) -> None:
@@ -298,3 +334,175 @@ def _finished_files(out: Path, done_path: Path) -> set[str]:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# -- model-backed commands -------------------------------------------------------------------
+
+
+def _proposer(args: argparse.Namespace):
+    """The model and prompt format named on the command line, as a search Proposer."""
+    from leanstar.models.loading import load_generator, read_checkpoint_format
+    from leanstar.prompt import DEFAULT_FORMAT, get_format
+    from leanstar.search import Proposer
+
+    if not args.model:
+        raise LeanstarError(
+            "no model given: pass --model (hf:PATH, openai:URL#MODEL, ws://HOST:PORT, ...). "
+            "The embedded world's default model is produced by `leanstar-train pipeline`."
+        )
+    options = {"token": args.token} if args.token and args.model.startswith("ws") else {}
+    recorded = None
+    local = Path(args.model.removeprefix("hf:"))
+    if local.is_dir():
+        recorded = read_checkpoint_format(local)
+    name = args.format or recorded or DEFAULT_FORMAT
+    generator = load_generator(args.model, prompt_format=args.format, **options)
+    return Proposer(generator, get_format(name), temperature=args.temperature)
+
+
+def _parse_location(location: str) -> tuple[Path, int, int | None]:
+    parts = location.rsplit(":", 2)
+    try:
+        if len(parts) == 3 and parts[2].isdigit() and parts[1].isdigit():
+            return Path(parts[0]), int(parts[1]) - 1, int(parts[2]) - 1
+        path, line = location.rsplit(":", 1)
+        return Path(path), int(line) - 1, None
+    except ValueError as exc:
+        raise LeanstarError(f"expected FILE:LINE[:COL], got {location!r}") from exc
+
+
+def run_suggest(args: argparse.Namespace, console: Console) -> int:
+    return asyncio.run(_suggest(args, console))
+
+
+async def _suggest(args: argparse.Namespace, console: Console) -> int:
+    from leanstar.lean.session import LspProofSession
+    from leanstar.proofs import Progress, Proved, outcome_to_dict
+
+    path, line, column = _parse_location(args.location)
+    proposer = _proposer(args)
+    async with LspProofSession.start(_toolchain(args, path), timeout=args.lean_timeout) as session:
+        state = await session.open_at(path, line, column)
+        (candidates,) = await proposer.propose([state], n=args.n)
+        unique = list({c.tactic: c for c in candidates if c.tactic}.values())
+        outcomes = await session.try_tactics(state, [c.tactic for c in unique])
+    await proposer.generator.aclose()
+    rank = {Proved: 0, Progress: 1}
+    rows = sorted(
+        zip(unique, outcomes, strict=True),
+        key=lambda pair: (rank.get(type(pair[1]), 2), -pair[0].score),
+    )
+    if not args.include_failed:
+        rows = [(c, o) for c, o in rows if isinstance(o, Proved | Progress)]
+    result = {
+        "goals_before": list(state.goals),
+        "candidates": [
+            {"thought": c.thought, "tactic": c.tactic, "score": c.score, **outcome_to_dict(o)}
+            for c, o in rows
+        ],
+    }
+    if args.json:
+        _print_json(console, result)
+        return 0
+    console.print(f"[dim]goal[/]\n{escape(state.pp)}\n")
+    if not rows:
+        console.print(f"none of {len(unique)} distinct candidates was accepted by Lean")
+    for candidate, outcome in rows:
+        verdict = (
+            "[bold green]proves it[/]" if isinstance(outcome, Proved) else "[yellow]accepted[/]"
+        )
+        if not isinstance(outcome, Proved | Progress):
+            verdict = "[red]rejected[/]"
+        console.print(f"{verdict}  [bold]{escape(candidate.tactic)}[/]")
+        if candidate.thought:
+            console.print(f"  [italic]{escape(candidate.thought)}[/]")
+        if isinstance(outcome, Progress):
+            console.print(f"  [dim]goals left:[/] {escape(outcome.state.pp)}")
+    return 0
+
+
+def run_prove(args: argparse.Namespace, console: Console) -> int:
+    return asyncio.run(_prove(args, console))
+
+
+async def _prove(args: argparse.Namespace, console: Console) -> int:
+    from leanstar.lean.session import LspProofSession
+    from leanstar.lean.source import find_theorems
+    from leanstar.search import best_first, sample_chains
+
+    attempts, samples, steps = _parse_budget(args.budget)
+    text = args.file.read_text(encoding="utf-8")
+    targets = [
+        s
+        for s in find_theorems(text, str(args.file))
+        if (args.theorem and s.name == args.theorem)
+        or (not args.theorem and "sorry" in (s.theorem.proof or ""))
+    ]
+    if not targets:
+        wanted = f"a theorem named {args.theorem}" if args.theorem else "a `sorry` proof"
+        raise LeanstarError(f"{args.file} has no {wanted}")
+    proposer = _proposer(args)
+    results = []
+    async with LspProofSession.start(
+        _toolchain(args, args.file), timeout=args.lean_timeout
+    ) as session:
+        for source in targets:
+            theorem = source.theorem
+            if args.search == "best-first":
+                result = await best_first(
+                    session,
+                    proposer,
+                    theorem,
+                    width=samples,
+                    max_expansions=steps,
+                    time_budget_s=args.time,
+                )
+            else:
+                result = await sample_chains(
+                    session,
+                    proposer,
+                    theorem,
+                    chains=attempts,
+                    max_calls=steps,
+                    time_budget_s=args.time,
+                )
+            results.append((source, result))
+            if not args.json:
+                mark = "[bold green]proved[/]" if result.proved else "[red]not proved[/]"
+                console.print(f"{mark} {escape(source.name)}")
+                if result.proof:
+                    console.print(escape(result.proof))
+    await proposer.generator.aclose()
+    new_text = _with_proofs(text, [(s, r.proof) for s, r in results if r.proof])
+    target = args.file if args.in_place else args.out
+    if target is not None and new_text != text:
+        from leanstar.data.jsonl import atomic_write_text
+
+        atomic_write_text(Path(target), new_text)
+    if args.json:
+        _print_json(console, {"results": [r.to_dict() for _, r in results], "written": str(target)})
+    proved = sum(1 for _, r in results if r.proved)
+    if not args.json:
+        console.print(f"{proved}/{len(results)} proved" + (f"; wrote {target}" if target else ""))
+    return 0 if proved == len(results) else 1
+
+
+def _parse_budget(budget: str) -> tuple[int, int, int]:
+    try:
+        attempts, samples, steps = (int(part) for part in budget.lower().split("x"))
+    except ValueError as exc:
+        raise LeanstarError(f"a budget is KxSxN, e.g. 32x1x50; got {budget!r}") from exc
+    if min(attempts, samples, steps) < 1:
+        raise LeanstarError(f"every part of the budget must be at least 1: {budget!r}")
+    return attempts, samples, steps
+
+
+def _with_proofs(text: str, proofs) -> str:
+    """`text` with each theorem's proof body replaced by the proof found (last first, so
+    earlier offsets stay valid)."""
+    for source, proof in sorted(proofs, key=lambda pair: pair[0].start, reverse=True):
+        has_by = text[source.start : source.body_start].rstrip().endswith("by")
+        text = (
+            text[: source.body_start] + ("\n" if has_by else " by\n") + proof + text[source.end :]
+        )
+    return text

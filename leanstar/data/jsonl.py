@@ -297,7 +297,7 @@ def append_record(
 def write_jsonl(path: str | os.PathLike[str], records: Iterable[Mapping[str, Any]]) -> int:
     """Replace `path` by these records, all or nothing (temporary file + rename)."""
     lines = [dumps_record(record) for record in records]
-    _atomic_write_text(Path(path), "".join(lines))
+    atomic_write_text(Path(path), "".join(lines))
     return len(lines)
 
 
@@ -307,10 +307,10 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | N
     The text goes to a temporary file in the same folder, is fsync'ed, then renamed over
     `path` (`os.replace` is atomic on POSIX and Windows).
     """
-    _atomic_write_text(Path(path), json.dumps(obj, ensure_ascii=False, indent=indent) + "\n")
+    atomic_write_text(Path(path), json.dumps(obj, ensure_ascii=False, indent=indent) + "\n")
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
