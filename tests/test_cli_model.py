@@ -59,7 +59,8 @@ async def test_prove_replaces_every_sorry_with_a_checked_proof(
     assert "  sorry" not in proved  # (the doc comment still mentions `sorry`s)
     assert "  exact fun hp => hqr (hpq hp)" in proved
     # The written file is accepted by Lean as a whole: trace it and find no errors.
-    assert main(["trace", str(out), "--out", str(tmp_path / "s.jsonl"), "--json"]) == 0
+    trace = ["trace", str(out), "--out", str(tmp_path / "s.jsonl"), "--json"]
+    assert await asyncio.to_thread(main, trace) == 0
     steps = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
     assert {s["full_name"] for s in steps} >= {"or_swap", "imp_trans", "eq_chain"}
     assert not any(s["proof_has_errors"] for s in steps)
