@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from leanstar.errors import LeanCrashed, TheoremNotFound, ToolchainNotFound
-from leanstar.lean.guard import refusal
+from leanstar.lean.guard import proof_refusal, refusal
 from leanstar.proofs import (
     NO_GOALS,
     Failed,
@@ -119,6 +119,8 @@ class DojoProofSession:
         self.commit = commit
         self.timeout = timeout
         self.guard = guard
+        # Whole proofs are longer than one tactic: the default guard has a proof-sized form.
+        self._proof_guard = proof_refusal if guard is refusal else guard
         self._repo: Any = None  # LeanGitRepo, made on first use (it may query git)
         self._open: dict[Theorem, _Open] = {}
         self._generation = 0
@@ -139,7 +141,7 @@ class DojoProofSession:
             return [await self._try_one(state, tactic) for tactic in tactics]
 
     async def check_proof(self, theorem: Theorem, proof: str) -> Outcome:
-        if self.guard is not None and (reason := self.guard(proof)) is not None:
+        if self._proof_guard is not None and (reason := self._proof_guard(proof)) is not None:
             return Failed(reason, reason="guard")
         async with self._lock:
             try:

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leanstar.errors import LeanCrashed, TheoremNotFound, ToolchainNotFound
-from leanstar.lean.guard import refusal
+from leanstar.lean.guard import proof_refusal, refusal
 from leanstar.proofs import (
     Failed,
     Outcome,
@@ -275,6 +275,8 @@ class ReplProofSession:
         self.import_timeout = import_timeout
         self.memory_mb = memory_mb
         self.guard = guard
+        # Whole proofs are longer than one tactic: the default guard has a proof-sized form.
+        self._proof_guard = proof_refusal if guard is refusal else guard
         self._proc: _ReplProcess | None = None
         self._generation = 0  # bumped at every (re)start; numbers from older ones are stale
         self._lock = asyncio.Lock()  # the REPL answers one request at a time
@@ -307,7 +309,7 @@ class ReplProofSession:
             return [await self._try_one(state, tactic) for tactic in tactics]
 
     async def check_proof(self, theorem: Theorem, proof: str) -> Outcome:
-        if self.guard is not None and (reason := self.guard(proof)) is not None:
+        if self._proof_guard is not None and (reason := self._proof_guard(proof)) is not None:
             return Failed(reason, reason="guard")
         async with self._lock:
             try:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from leanstar.errors import LeanCrashed, TheoremNotFound
-from leanstar.lean.guard import refusal
+from leanstar.lean.guard import proof_refusal, refusal
 from leanstar.lean.lsp import Diagnostic, position_of
 from leanstar.lean.pool import DEFAULT_CHECK_TIMEOUT, LeanWorker, ServerSpec, WorkerPool
 from leanstar.lean.source import PROOF_INDENT, find_theorem, normalise_proof, theorem_at
@@ -61,6 +61,8 @@ class LspProofSession:
         self.pool = pool
         self.timeout = timeout
         self._guard = guard
+        # Whole proofs are longer than one tactic: the default guard has a proof-sized form.
+        self._proof_guard = proof_refusal if guard is refusal else guard
         self._allowed_axioms = allowed_axioms
 
     @classmethod
@@ -147,10 +149,8 @@ class LspProofSession:
 
     async def check_proof(self, theorem: Theorem, proof: str) -> Outcome:
         """Re-check a whole proof from scratch, with `#print axioms` after it."""
-        if self._guard is not None:
-            for line in proof.split("\n"):
-                if line.strip() and (reason := self._guard(line.strip())) is not None:
-                    return Failed(reason, reason="guard")
+        if self._proof_guard is not None and (reason := self._proof_guard(proof)) is not None:
+            return Failed(reason, reason="guard")
         head = _document_head(theorem)
         text = f"{head}\n{proof}\n\n#print axioms {theorem.name}\n"
         try:
