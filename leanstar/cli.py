@@ -5,6 +5,7 @@
     leanstar trace FILES --out F (state_before, tactic, state_after) for every proof step
     leanstar suggest FILE:LINE   checked next-tactic candidates (with thoughts) at a line
     leanstar prove FILE          proof search for the `sorry`s of a file
+    leanstar bench generate      regenerate the embedded benchmark (checked by Lean)
 
 Every command takes `--toolchain` (a `lean` binary, a Lake project folder, or
 `embedded`); without it leanstar looks for the Lake project around the file, then `lean`
@@ -98,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(prove)
     _add_lean_options(prove)
     prove.set_defaults(run=run_prove)
+
+    bench = commands.add_parser("bench", help="the embedded benchmark")
+    bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="ACTION")
+    generate = bench_commands.add_parser(
+        "generate", help="regenerate train/heldout JSONL, every proof checked by Lean"
+    )
+    generate.add_argument("--out", type=Path, help="output folder (default: the shipped one)")
+    generate.add_argument("--seed", type=int, default=0)
+    generate.set_defaults(run=run_bench_generate)
     return parser
 
 
@@ -332,8 +342,11 @@ def _finished_files(out: Path, done_path: Path) -> set[str]:
     return done
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def run_bench_generate(args: argparse.Namespace, console: Console) -> int:
+    from leanstar.data.embedded_benchmark import main as generate_main
+
+    argv = ["--seed", str(args.seed), *(["--out", str(args.out)] if args.out else [])]
+    return generate_main(argv)
 
 
 # -- model-backed commands -------------------------------------------------------------------
@@ -506,3 +519,7 @@ def _with_proofs(text: str, proofs) -> str:
             text[: source.body_start] + ("\n" if has_by else " by\n") + proof + text[source.end :]
         )
     return text
+
+
+if __name__ == "__main__":
+    sys.exit(main())
