@@ -56,3 +56,12 @@ def test_trace_reports_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_clear_error_for_a_bad_toolchain(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--toolchain", "/nonexistent/lean"]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_bench_generate_reproduces_the_shipped_benchmark(tmp_path: Path) -> None:
+    from leanstar.data.embedded_benchmark import DATA_DIR
+
+    assert main(["bench", "generate", "--out", str(tmp_path), "--seed", "0"]) == 0
+    for split in ("train", "heldout"):
+        generated = sorted((tmp_path / f"{split}.jsonl").read_text().splitlines())
+        assert generated == sorted((DATA_DIR / f"{split}.jsonl").read_text().splitlines())
