@@ -1,0 +1,468 @@
+"""Proof search: a model proposes tactics, Lean checks them, until a proof is found.
+
+Two searches, both from the Lean-STaR paper (shared/REFERENCE.md, section 1):
+
+- `sample_chains` (the paper's evaluation): K independent chains. At each step every live
+  chain samples one (thought, tactic) for its current state; Lean checks it. A failed
+  call counts towards the chain's N calls and leaves the chain where it was (it retries
+  from the same state); an accepted tactic moves it. The first proof ends the search.
+- `best_first`: a priority queue of open states ordered by the length-normalised score
+  of the path that reached them (cumulative log-probability / cumulative tokens). The
+  best state is expanded with S samples; new states (by `ProofState.pp`) are queued.
+
+Both batch the model (one `generate` call per step, across chains or candidates) and
+check tactics in parallel through the session's worker pool. Every proof found is
+re-checked whole by `ProofSession.check_proof` (no `sorry`, allowed axioms only) before
+it is reported; one that fails the re-check is recorded in `rejected_proofs`.
+
+A search never raises for what can go wrong with one theorem: a model error, a theorem
+Lean cannot open, a budget or time limit all end it with `failure_reason` set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from collections import Counter
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from leanstar.errors import LeanError, ModelError
+from leanstar.lean.backend import ProofSession
+from leanstar.models.base import Generator, SamplingParams
+from leanstar.prompt import PromptFormat
+from leanstar.proofs import (
+    Candidate,
+    Failed,
+    Outcome,
+    Progress,
+    ProofState,
+    Proved,
+    Step,
+    Theorem,
+    TimedOut,
+    Trajectory,
+)
+
+T = TypeVar("T")
+
+# Failure reasons a SearchResult can end with (a model error adds its message).
+BUDGET = "budget"  # every chain used its N calls / the expansions ran out
+TIME = "time"  # the wall-clock budget ran out
+NO_CANDIDATES = "no candidates"  # best-first: nothing left in the queue
+MODEL_ERROR = "model error"  # prefix: "model error: <message>"
+LEAN_ERROR = "lean error"  # prefix: the theorem could not be opened
+
+# `Failed.reason` for a sample that held no tactic: never sent to Lean.
+EMPTY = "empty"
+
+
+# ---------------------------------------------------------------------------------------
+# Proposer: states -> candidates
+# ---------------------------------------------------------------------------------------
+
+
+class Proposer:
+    """Turns proof states into candidates: render, one batched `generate`, parse.
+
+    `generator` is any `leanstar.models.base.Generator`; `prompt_format` is the format the
+    model was trained with (`leanstar.prompt.get_format(name)`). Sampling settings are
+    the paper's (temperature 0.7, top_p 0.95, 512 new tokens) unless given.
+    """
+
+    def __init__(
+        self,
+        generator: Generator,
+        prompt_format: PromptFormat,
+        *,
+        temperature: float = 0.7,
+        top_p: float = 0.95,
+        max_tokens: int = 512,
+    ) -> None:
+        self.generator = generator
+        self.format = prompt_format
+        self.temperature = temperature
+        self.top_p = top_p
+        self.max_tokens = max_tokens
+
+    async def propose(
+        self, states: Sequence[ProofState], n: int = 1, *, temperature: float | None = None
+    ) -> list[list[Candidate]]:
+        """`n` candidates for each state, from one `generate` call.
+
+        A sample without a tactic becomes a candidate with `tactic == ""`. Raises
+        `ModelError` when the generator fails or answers with the wrong number of lists.
+        """
+        if not states:
+            return []
+        params = SamplingParams(
+            n=n,
+            temperature=self.temperature if temperature is None else temperature,
+            top_p=self.top_p,
+            max_tokens=self.max_tokens,
+            stop=self.format.stop,
+        )
+        prompts = [self.format.render(state.pp) for state in states]
+        samples = await self.generator.generate(prompts, params)
+        if len(samples) != len(prompts):
+            raise ModelError(
+                f"the generator returned {len(samples)} sample lists for {len(prompts)} "
+                "prompts; a Generator must return one list per prompt"
+            )
+        return [[self.format.candidate(sample) for sample in group] for group in samples]
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchCounts:
+    """What one search spent. `tactic_calls` is what the N budget counts (every tactic a
+    chain tried, failed ones and empty ones included); `lean_checks` is how many tactics
+    were actually sent to Lean (duplicates from one state are checked once)."""
+
+    model_calls: int = 0  # generate calls
+    samples: int = 0  # samples received
+    tactic_calls: int = 0  # attempts charged to the budget
+    lean_checks: int = 0  # tactics checked by Lean
+    proof_checks: int = 0  # whole-proof re-checks
+    expansions: int = 0  # best-first: states expanded
+    duplicate_states: int = 0  # best-first: Progress to a state already seen
+    model_errors: int = 0
+    failures: Counter[str] = field(default_factory=Counter)  # failed attempts by reason
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["failures"] = dict(sorted(self.failures.items()))
+        return data
+
+
+@dataclass
+class SearchTiming:
+    """Wall-clock seconds: awaiting the model, awaiting Lean, and the whole search.
+    `other_s` is the rest: our own code (prompting, parsing, bookkeeping)."""
+
+    model_s: float = 0.0
+    lean_s: float = 0.0
+    total_s: float = 0.0
+
+    @property
+    def other_s(self) -> float:
+        return max(self.total_s - self.model_s - self.lean_s, 0.0)
+
+    def to_dict(self) -> dict[str, float]:
+        return {
+            "model_s": round(self.model_s, 4),
+            "lean_s": round(self.lean_s, 4),
+            "other_s": round(self.other_s, 4),
+            "total_s": round(self.total_s, 4),
+        }
+
+
+@dataclass
+class SearchResult:
+    """The outcome of one search on one theorem.
+
+    `attempts` holds every tactic tried, in order; `trajectory` the accepted steps that
+    lead to the proof (None when not proved). `rejected_proofs` are proofs the step check
+    accepted but the whole re-check refused, with Lean's reason.
+    """
+
+    theorem: str
+    method: str  # "sample" | "best_first"
+    proved: bool = False
+    proof: str | None = None
+    failure_reason: str | None = None
+    attempts: list[Step] = field(default_factory=list)
+    trajectory: Trajectory | None = None
+    rejected_proofs: list[dict[str, str]] = field(default_factory=list)
+    counts: SearchCounts = field(default_factory=SearchCounts)
+    timing: SearchTiming = field(default_factory=SearchTiming)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "theorem": self.theorem,
+            "method": self.method,
+            "proved": self.proved,
+            "proof": self.proof,
+            "failure_reason": self.failure_reason,
+            "counts": self.counts.to_dict(),
+            "timing": self.timing.to_dict(),
+            "trajectory": self.trajectory.to_dict() if self.trajectory else None,
+            "rejected_proofs": self.rejected_proofs,
+            "attempts": [step.to_dict() for step in self.attempts],
+        }
+
+
+class _OutOfTime(Exception):
+    """The wall-clock budget ran out while waiting (internal; becomes failure "time")."""
+
+
+class _Run:
+    """Book-keeping shared by both searches: the result, the clock and timed waits."""
+
+    def __init__(
+        self,
+        session: ProofSession,
+        proposer: Proposer,
+        theorem: Theorem,
+        method: str,
+        time_budget_s: float,
+    ) -> None:
+        self.session = session
+        self.proposer = proposer
+        self.theorem = theorem
+        self.result = SearchResult(theorem=theorem.name, method=method)
+        self.started = time.perf_counter()
+        self.deadline = self.started + time_budget_s
+
+    def remaining(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    async def _timed(self, waiting: Awaitable[T], kind: str, *, bounded: bool = True) -> T:
+        """Await `waiting`, adding its wall time to `kind`; bounded by the deadline."""
+        start = time.perf_counter()
+        try:
+            if not bounded:
+                return await waiting
+            remaining = self.remaining()
+            if remaining <= 0:
+                # Close the coroutine we will not await (avoids "never awaited" warnings).
+                getattr(waiting, "close", lambda: None)()
+                raise _OutOfTime
+            try:
+                return await asyncio.wait_for(waiting, remaining)
+            except asyncio.TimeoutError:
+                raise _OutOfTime from None
+        finally:
+            elapsed = time.perf_counter() - start
+            if kind == "model":
+                self.result.timing.model_s += elapsed
+            else:
+                self.result.timing.lean_s += elapsed
+
+    async def open(self) -> ProofState:
+        return await self._timed(self.session.open(self.theorem), "lean")
+
+    async def propose(
+        self, states: Sequence[ProofState], n: int, temperature: float | None
+    ) -> list[list[Candidate]]:
+        counts = self.result.counts
+        counts.model_calls += 1
+        groups = await self._timed(
+            self.proposer.propose(states, n, temperature=temperature), "model"
+        )
+        counts.samples += sum(len(group) for group in groups)
+        return groups
+
+    async def check(self, state: ProofState, tactics: Sequence[str]) -> dict[str, Outcome]:
+        """Outcomes of the distinct non-empty `tactics` from `state`, checked in parallel."""
+        unique = list(dict.fromkeys(t for t in tactics if t.strip()))
+        if not unique:
+            return {}
+        self.result.counts.lean_checks += len(unique)
+        outcomes = await self._timed(self.session.try_tactics(state, unique), "lean")
+        return dict(zip(unique, outcomes, strict=True))
+
+    def record(self, state: ProofState, candidate: Candidate, outcome: Outcome) -> Step:
+        """Note one attempt (and its failure reason when it failed)."""
+        step = Step(state.pp, candidate.thought, candidate.tactic, outcome)
+        self.result.attempts.append(step)
+        self.result.counts.tactic_calls += 1
+        if isinstance(outcome, Failed):
+            self.result.counts.failures[outcome.reason] += 1
+        elif isinstance(outcome, TimedOut):
+            self.result.counts.failures["timeout"] += 1
+        return step
+
+    async def confirm(self, proved: Proved, path: Sequence[Step]) -> bool:
+        """Re-check a proof whole; on success the result is proved and True is returned.
+
+        The re-check is not cut short by the time budget: a proof found in time is judged.
+        """
+        if any(r["proof"] == proved.proof for r in self.result.rejected_proofs):
+            self.result.counts.failures["recheck"] += 1  # judged already this search
+            return False
+        self.result.counts.proof_checks += 1
+        verdict = await self._timed(
+            self.session.check_proof(self.theorem, proved.proof), "lean", bounded=False
+        )
+        if isinstance(verdict, Proved):
+            self.result.proved = True
+            self.result.proof = proved.proof
+            self.result.trajectory = Trajectory(self.theorem.name, list(path), proved.proof)
+            return True
+        message = verdict.message if isinstance(verdict, Failed) else "the re-check timed out"
+        self.result.rejected_proofs.append({"proof": proved.proof, "message": message})
+        self.result.counts.failures["recheck"] += 1
+        return False
+
+    def finish(self, failure_reason: str | None) -> SearchResult:
+        result = self.result
+        result.failure_reason = None if result.proved else failure_reason
+        result.timing.total_s = time.perf_counter() - self.started
+        return result
+
+    async def run(self, body: Awaitable[str]) -> SearchResult:
+        """Run a search body (which returns the failure reason) and turn the ways one
+        theorem can go wrong into a reported failure."""
+        try:
+            reason = await body
+        except _OutOfTime:
+            reason = TIME
+        except ModelError as exc:
+            self.result.counts.model_errors += 1
+            reason = f"{MODEL_ERROR}: {exc}"
+        except LeanError as exc:
+            reason = f"{LEAN_ERROR}: {exc}"
+        return self.finish(reason)
+
+
+def _empty_outcome() -> Failed:
+    return Failed("the model's output held no tactic", reason=EMPTY)
+
+
+# ---------------------------------------------------------------------------------------
+# Sampling chains (the paper's evaluation)
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Chain:
+    state: ProofState
+    calls: int = 0
+    path: list[Step] = field(default_factory=list)  # accepted steps so far
+
+
+async def sample_chains(
+    session: ProofSession,
+    proposer: Proposer,
+    theorem: Theorem,
+    *,
+    chains: int = 1,
+    max_calls: int = 50,
+    temperature: float | None = None,
+    time_budget_s: float = 600.0,
+) -> SearchResult:
+    """K = `chains` independent chains of at most N = `max_calls` tactic calls each.
+
+    Each step: one `generate` call with one prompt per live chain (n=1), then the tactics
+    checked in parallel (grouped by state). A failed call counts and the chain stays; a
+    Progress moves the chain; the first proof that passes the whole re-check wins.
+    """
+    if chains < 1 or max_calls < 1:
+        raise ValueError(f"chains and max_calls must be at least 1, got {chains}, {max_calls}")
+    run = _Run(session, proposer, theorem, "sample", time_budget_s)
+
+    async def body() -> str:
+        start = await run.open()
+        pool = [_Chain(start) for _ in range(chains)]
+        while live := [chain for chain in pool if chain.calls < max_calls]:
+            groups = await run.propose([chain.state for chain in live], 1, temperature)
+            picks = [group[0] if group else Candidate("", "") for group in groups]
+            # Chains at the same state share one try_tactics call; groups run in parallel.
+            by_state: dict[ProofState, list[str]] = {}
+            for chain, candidate in zip(live, picks, strict=True):
+                by_state.setdefault(chain.state, []).append(candidate.tactic)
+            checked = await asyncio.gather(*(run.check(s, ts) for s, ts in by_state.items()))
+            outcomes = dict(zip(by_state, checked, strict=True))
+            for chain, candidate in zip(live, picks, strict=True):
+                chain.calls += 1
+                outcome = outcomes[chain.state].get(candidate.tactic) or _empty_outcome()
+                step = run.record(chain.state, candidate, outcome)
+                if isinstance(outcome, Progress):
+                    chain.state = outcome.state
+                    chain.path.append(step)
+                elif isinstance(outcome, Proved) and await run.confirm(
+                    outcome, [*chain.path, step]
+                ):
+                    return ""
+        return BUDGET
+
+    return await run.run(body())
+
+
+# ---------------------------------------------------------------------------------------
+# Best-first search
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Node:
+    state: ProofState
+    logprob: float = 0.0  # summed over every sampled token on the path
+    tokens: int = 0
+    path: tuple[Step, ...] = ()
+
+    @property
+    def score(self) -> float:
+        """Length-normalised: cumulative log-probability per token (root: 0)."""
+        return self.logprob / max(self.tokens, 1)
+
+
+async def best_first(
+    session: ProofSession,
+    proposer: Proposer,
+    theorem: Theorem,
+    *,
+    width: int = 32,
+    max_expansions: int = 50,
+    temperature: float | None = None,
+    time_budget_s: float = 600.0,
+) -> SearchResult:
+    """Best-first search: expand the open state with the best length-normalised score.
+
+    An expansion asks for `width` candidates in one `generate` call (n=width), drops
+    duplicate tactics (keeping the best-scored copy), checks the rest in parallel, and
+    queues every Progress state whose `pp` was not seen before. Among several proofs in
+    one expansion the best-scored one that passes the re-check wins.
+    """
+    if width < 1 or max_expansions < 1:
+        raise ValueError(f"width and max_expansions must be at least 1: {width}, {max_expansions}")
+    run = _Run(session, proposer, theorem, "best_first", time_budget_s)
+    counts = run.result.counts
+
+    async def body() -> str:
+        root = _Node(await run.open())
+        visited = {root.state.pp}
+        order = itertools.count()  # ties broken by insertion order (a stable queue)
+        queue: list[tuple[float, int, _Node]] = [(-root.score, next(order), root)]
+        while queue:
+            if counts.expansions >= max_expansions:
+                return BUDGET
+            _, _, node = heapq.heappop(queue)
+            counts.expansions += 1
+            (group,) = await run.propose([node.state], width, temperature)
+            best: dict[str, Candidate] = {}
+            for candidate in group:
+                kept = best.get(candidate.tactic)
+                if kept is None or candidate.score > kept.score:
+                    best[candidate.tactic] = candidate
+            candidates = sorted(best.values(), key=lambda c: c.score, reverse=True)
+            outcomes = await run.check(node.state, [c.tactic for c in candidates])
+            for candidate in candidates:
+                outcome = outcomes.get(candidate.tactic) or _empty_outcome()
+                step = run.record(node.state, candidate, outcome)
+                if isinstance(outcome, Proved):
+                    if await run.confirm(outcome, [*node.path, step]):
+                        return ""
+                elif isinstance(outcome, Progress):
+                    if outcome.state.pp in visited:
+                        counts.duplicate_states += 1
+                        continue
+                    visited.add(outcome.state.pp)
+                    child = _Node(
+                        outcome.state,
+                        node.logprob + candidate.logprob,
+                        node.tokens + candidate.tokens,
+                        (*node.path, step),
+                    )
+                    heapq.heappush(queue, (-child.score, next(order), child))
+        return NO_CANDIDATES
+
+    return await run.run(body())

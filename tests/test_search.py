@@ -1,0 +1,339 @@
+"""Proof search on real embedded Lean, with a scripted model.
+
+The model is a test double implementing the Generator protocol: for each proof state
+(recognised by its rendered prompt) it hands out the scripted replies in order, so every
+step of a search is known in advance. Lean is real: every outcome below is Lean's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from leanstar.errors import ModelUnavailable
+from leanstar.lean.pool import WorkerPool
+from leanstar.lean.session import LspProofSession
+from leanstar.lean.toolchain import Toolchain
+from leanstar.models.base import Sample, SamplingParams
+from leanstar.prompt import PromptFormat, get_format
+from leanstar.proofs import Failed, Progress, Proved, Theorem
+from leanstar.search import (
+    BUDGET,
+    EMPTY,
+    NO_CANDIDATES,
+    TIME,
+    Proposer,
+    best_first,
+    sample_chains,
+)
+
+FORMAT = get_format("leanstar-chatml-cot")
+
+CONJ = "(p q : Prop) (hp : p) (hq : q) : p ∧ q"
+ROOT = "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q"
+SPLIT = "case left\np q : Prop\nhp : p\nhq : q\n⊢ p\n\ncase right\np q : Prop\nhp : p\nhq : q\n⊢ q"
+RIGHT = "case right\np q : Prop\nhp : p\nhq : q\n⊢ q"
+ONLY_Q = "p q : Prop\nhp : p\nhq : q\n⊢ q"
+WITH_H2 = "p q : Prop\nhp : p\nhq h2 : q\n⊢ q"
+
+
+def reply(tactic: str, logprob: float = -1.0, tokens: int = 1, thought: str = "Think.") -> Sample:
+    """A sample whose text is what a model trained on FORMAT would write."""
+    return Sample(FORMAT.target(thought, tactic), logprob, tokens)
+
+
+def no_tactic(text: str = "I have no idea what to do here.") -> Sample:
+    return Sample(text, -1.0, 3)
+
+
+class ScriptedGenerator:
+    """A Generator that answers each state's prompt with its scripted samples, in turn.
+
+    `script` maps a state's `pp` to the samples handed out for it, one per requested
+    sample, cycling when they run out. A prompt for a state not in the script gets the
+    `default` samples (by default one without a tactic). `calls` records the states asked
+    about in each call.
+    """
+
+    def __init__(
+        self,
+        script: dict[str, Sequence[Sample]],
+        fmt: PromptFormat = FORMAT,
+        default: Sequence[Sample] = (),
+    ):
+        self.script = {fmt.render(pp): (pp, list(samples)) for pp, samples in script.items()}
+        self.default = list(default) or [no_tactic()]
+        self.calls: list[list[str]] = []
+        self.params: list[SamplingParams] = []
+        self._served: defaultdict[str, int] = defaultdict(int)
+
+    async def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Sample]]:
+        self.params.append(params)
+        # The state for a scripted prompt, the prompt itself otherwise.
+        self.calls.append([self.script[p][0] if p in self.script else p for p in prompts])
+        out = []
+        for prompt in prompts:
+            _, samples = self.script.get(prompt, ("", self.default))
+            group = []
+            for _ in range(params.n):
+                i = self._served[prompt]
+                self._served[prompt] += 1
+                group.append(samples[i % len(samples)])
+            out.append(group)
+        return out
+
+    async def aclose(self) -> None:
+        pass
+
+    @property
+    def states_asked(self) -> list[str]:
+        return [pp for call in self.calls for pp in call]
+
+
+class FailingGenerator:
+    """A Generator whose backend is down."""
+
+    async def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Sample]]:
+        raise ModelUnavailable("the model server at http://localhost:1 refused the connection")
+
+    async def aclose(self) -> None:
+        pass
+
+
+class StuckGenerator:
+    """A Generator that never answers (a hung server): waits on an event nobody sets."""
+
+    def __init__(self) -> None:
+        self.never = asyncio.Event()
+
+    async def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Sample]]:
+        await self.never.wait()
+        raise AssertionError("unreachable")
+
+    async def aclose(self) -> None:
+        pass
+
+
+@pytest.fixture
+async def session(embedded: Toolchain) -> AsyncIterator[LspProofSession]:
+    async with LspProofSession.start(embedded, workers=2, timeout=20) as session:
+        yield session
+
+
+@pytest.fixture
+def conj(make_theorem) -> Theorem:
+    return make_theorem("conj_intro", CONJ)
+
+
+# -- sampling chains ----------------------------------------------------------------------
+
+
+async def test_failed_call_counts_and_chain_stays(session, conj) -> None:
+    gen = ScriptedGenerator(
+        {
+            ROOT: [reply("exact hq"), reply("constructor")],
+            SPLIT: [reply("exact hp")],
+            RIGHT: [reply("exact hq")],
+        }
+    )
+    result = await sample_chains(session, Proposer(gen, FORMAT), conj, chains=1, max_calls=10)
+
+    assert result.proved and result.failure_reason is None
+    assert [s.state_before for s in result.attempts] == [ROOT, ROOT, SPLIT, RIGHT]
+    first = result.attempts[0].outcome
+    assert isinstance(first, Failed) and first.reason == "lean"
+    assert result.counts.tactic_calls == 4 and result.counts.failures == {"lean": 1}
+    assert result.counts.model_calls == 4 and result.counts.proof_checks == 1
+    # The trajectory is the accepted path only; the proof is its tactics, and re-checks.
+    assert result.trajectory is not None
+    assert [s.tactic for s in result.trajectory.steps] == ["constructor", "exact hp", "exact hq"]
+    assert result.proof.split("\n") == ["  constructor", "  exact hp", "  exact hq"]
+    assert isinstance(await session.check_proof(conj, result.proof), Proved)
+    assert result.attempts[1].thought == "Think."
+
+
+async def test_first_proof_stops_every_chain(session, conj) -> None:
+    # Chain 0 fails, chain 1 proves, chain 2 makes progress: one step, then done.
+    gen = ScriptedGenerator(
+        {ROOT: [reply("exact hq"), reply("exact ⟨hp, hq⟩"), reply("constructor")]}
+    )
+    result = await sample_chains(session, Proposer(gen, FORMAT), conj, chains=3, max_calls=50)
+
+    assert result.proved
+    assert gen.calls == [[ROOT, ROOT, ROOT]]  # one batched call for the three chains
+    assert [p.n for p in gen.params] == [1]
+    assert result.proof.strip() == "exact ⟨hp, hq⟩"
+    assert result.counts.model_calls == 1
+
+
+async def test_max_calls_budget(session, conj) -> None:
+    gen = ScriptedGenerator({ROOT: [reply("exact hq")]})
+    result = await sample_chains(session, Proposer(gen, FORMAT), conj, chains=2, max_calls=3)
+
+    assert not result.proved and result.failure_reason == BUDGET
+    assert result.counts.tactic_calls == 6 and len(result.attempts) == 6
+    assert result.counts.model_calls == 3
+    # Both chains proposed the same tactic from the same state: Lean checked it once.
+    assert result.counts.lean_checks == 3
+    assert result.counts.failures == {"lean": 6}
+    assert result.proof is None and result.trajectory is None
+
+
+async def test_empty_tactic_is_a_failed_call_not_sent_to_lean(session, conj) -> None:
+    gen = ScriptedGenerator({ROOT: [no_tactic(), reply("exact ⟨hp, hq⟩")]})
+    result = await sample_chains(session, Proposer(gen, FORMAT), conj, chains=1, max_calls=5)
+
+    assert result.proved
+    empty = result.attempts[0]
+    assert empty.tactic == "" and isinstance(empty.outcome, Failed)
+    assert empty.outcome.reason == EMPTY
+    assert result.counts.failures == {EMPTY: 1}
+    assert result.counts.tactic_calls == 2 and result.counts.lean_checks == 1
+
+
+async def test_model_error_is_a_reported_failure(session, conj) -> None:
+    proposer = Proposer(FailingGenerator(), FORMAT)
+    chains = await sample_chains(session, proposer, conj, chains=2, max_calls=5)
+    search = await best_first(session, proposer, conj, width=4, max_expansions=5)
+
+    for result in (chains, search):
+        assert not result.proved
+        assert result.failure_reason.startswith("model error: ")
+        assert "refused the connection" in result.failure_reason
+        assert result.counts.model_errors == 1 and result.counts.model_calls == 1
+
+
+@pytest.mark.parametrize("method", ["chains", "best_first"])
+async def test_time_budget(session, conj, method) -> None:
+    proposer = Proposer(StuckGenerator(), FORMAT)
+    start = time.perf_counter()
+    if method == "chains":
+        result = await sample_chains(session, proposer, conj, chains=2, time_budget_s=0.5)
+    else:
+        result = await best_first(session, proposer, conj, width=2, time_budget_s=0.5)
+    elapsed = time.perf_counter() - start
+
+    assert result.failure_reason == TIME and not result.proved
+    assert 0.5 <= elapsed < 3.0
+    # The wait is charged to the model (opening the theorem to Lean); little is left over.
+    timing = result.timing
+    assert timing.total_s >= 0.5 and timing.model_s > 0
+    assert timing.model_s + timing.lean_s == pytest.approx(timing.total_s, abs=0.1)
+
+
+async def test_proof_that_fails_the_recheck_is_not_reported(embedded, make_theorem) -> None:
+    # With no axiom allowed, `propext` passes the step check but not the whole re-check.
+    strict = LspProofSession(WorkerPool(embedded, size=1), timeout=20, allowed_axioms=frozenset())
+    theorem = make_theorem("iff_eq", "(p q : Prop) (h : p ↔ q) : p = q")
+    gen = ScriptedGenerator({"p q : Prop\nh : p ↔ q\n⊢ p = q": [reply("exact propext h")]})
+    try:
+        result = await sample_chains(strict, Proposer(gen, FORMAT), theorem, max_calls=2)
+    finally:
+        await strict.aclose()
+
+    assert not result.proved and result.proof is None and result.failure_reason == BUDGET
+    assert all(isinstance(step.outcome, Proved) for step in result.attempts)
+    assert result.rejected_proofs[0]["proof"].strip() == "exact propext h"
+    assert "disallowed axioms" in result.rejected_proofs[0]["message"]
+    assert result.counts.failures == {"recheck": 2}
+    assert result.counts.proof_checks == 1  # the same proof is judged once
+
+
+# -- best-first ---------------------------------------------------------------------------
+
+
+async def test_best_first_expands_best_length_normalised_score(session, conj) -> None:
+    # Root children: ONLY_Q scores -0.1/9, SPLIT -0.5/1. ONLY_Q's child WITH_H2 has a
+    # step score of -2.0 but a path score of (-0.1 - 2.0) / 10 = -0.21 > -0.5, so it is
+    # expanded before SPLIT (a last-step or summed-logprob score would pick SPLIT).
+    gen = ScriptedGenerator(
+        {
+            ROOT: [
+                reply("constructor", -0.5, 1),
+                reply("refine ⟨hp, ?_⟩", -0.1, 9),
+                reply("exact hq", -0.2, 1),
+            ],
+            ONLY_Q: [reply("have h2 := hq", -2.0, 1), reply("exact hp", -0.1, 1)],
+            WITH_H2: [reply("exact h2", -3.0, 1)],
+            SPLIT: [reply("exact hp", -0.1, 1)],
+        }
+    )
+    result = await best_first(session, Proposer(gen, FORMAT), conj, width=3, max_expansions=10)
+
+    assert result.proved
+    assert gen.states_asked == [ROOT, ONLY_Q, WITH_H2]
+    assert [p.n for p in gen.params] == [3, 3, 3]
+    assert result.counts.expansions == 3
+    assert [s.tactic for s in result.trajectory.steps] == [
+        "refine ⟨hp, ?_⟩",
+        "have h2 := hq",
+        "exact h2",
+    ]
+    assert isinstance(await session.check_proof(conj, result.proof), Proved)
+    # Within an expansion, candidates are tried best score first.
+    assert [s.tactic for s in result.attempts[:3]] == ["refine ⟨hp, ?_⟩", "exact hq", "constructor"]
+
+
+async def test_best_first_deduplicates_tactics_and_visited_states(session, conj) -> None:
+    # `skip` leads back to the root's state and `constructor` is sampled twice: without
+    # de-duplication the search would keep re-expanding the root until the budget.
+    gen = ScriptedGenerator(
+        {
+            ROOT: [reply("skip", -0.1), reply("constructor", -0.3), reply("constructor", -0.2)],
+            SPLIT: [reply("skip", -0.1), reply("exact hq", -0.5), reply("exact hq", -0.5)],
+        }
+    )
+    result = await best_first(session, Proposer(gen, FORMAT), conj, width=3, max_expansions=20)
+
+    assert not result.proved and result.failure_reason == NO_CANDIDATES
+    assert gen.states_asked == [ROOT, SPLIT]
+    assert result.counts.expansions == 2
+    assert result.counts.lean_checks == 4  # two distinct tactics per expansion
+    assert result.counts.duplicate_states == 2  # `skip` twice
+    split = [s for s in result.attempts if s.tactic == "constructor"]
+    assert len(split) == 1 and isinstance(split[0].outcome, Progress)
+
+
+async def test_best_first_expansion_budget(session, conj) -> None:
+    # Every expansion makes progress to a new state (one more `have`), never a proof.
+    gen = ScriptedGenerator({}, default=[reply("have h := hp")])
+    result = await best_first(session, Proposer(gen, FORMAT), conj, width=1, max_expansions=3)
+
+    assert result.failure_reason == BUDGET and result.counts.expansions == 3
+    assert len(gen.calls) == 3 and len(set(gen.states_asked)) == 3  # three new states
+    assert [isinstance(s.outcome, Progress) for s in result.attempts] == [True] * 3
+
+
+# -- end to end with a real (tiny, untrained) model ----------------------------------------
+
+
+@pytest.mark.slow
+async def test_tiny_hf_model_end_to_end(session, tmp_path: Path) -> None:
+    from models_fixtures import build_test_model
+
+    from leanstar.data.embedded_benchmark import load_embedded_benchmark
+    from leanstar.models.hf import HFGenerator
+
+    generator = HFGenerator(build_test_model(tmp_path / "tiny"), device="cpu")
+    proposer = Proposer(generator, FORMAT, max_tokens=24)
+    theorems = load_embedded_benchmark("heldout")[:2]
+    try:
+        for theorem in theorems:
+            chains = await sample_chains(session, proposer, theorem, chains=2, max_calls=2)
+            search = await best_first(session, proposer, theorem, width=2, max_expansions=2)
+            for result in (chains, search):
+                # An untrained model: we check the wiring, not that it proves anything.
+                assert result.counts.model_calls >= 1 and result.counts.samples >= 2
+                assert result.failure_reason is None or result.failure_reason in (
+                    BUDGET,
+                    NO_CANDIDATES,
+                )
+                assert result.timing.model_s > 0
+                assert len(result.attempts) == result.counts.tactic_calls
+    finally:
+        await generator.aclose()
