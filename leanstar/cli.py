@@ -5,6 +5,7 @@
     leanstar trace FILES --out F (state_before, tactic, state_after) for every proof step
     leanstar suggest FILE:LINE   checked next-tactic candidates (with thoughts) at a line
     leanstar prove FILE          proof search for the `sorry`s of a file
+    leanstar eval --out R.jsonl  pass@k over a benchmark with a KxSxN budget (resumable)
     leanstar bench generate      regenerate the embedded benchmark (checked by Lean)
 
 Every command takes `--toolchain` (a `lean` binary, a Lake project folder, or
@@ -88,9 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     prove = commands.add_parser("prove", help="search for proofs of a file's `sorry`s")
     prove.add_argument("file", type=Path)
     prove.add_argument("--theorem", help="only this theorem (default: every `sorry` proof)")
-    prove.add_argument("--search", choices=["sampling", "best-first"], default="sampling")
     prove.add_argument(
-        "--budget", default="8x1x20", help="attempts x samples-per-step x steps (default 8x1x20)"
+        "--budget",
+        default="8x1x20",
+        help="attempts x samples-per-step x steps: 8x1x20 = 8 sampling chains of 20 tactic "
+        "calls; 1x8x20 = best-first search, 8 candidates per expansion, 20 expansions",
     )
     prove.add_argument("--time", type=float, default=120.0, help="seconds per theorem")
     where = prove.add_mutually_exclusive_group()
@@ -99,6 +102,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(prove)
     _add_lean_options(prove)
     prove.set_defaults(run=run_prove)
+
+    evaluate = commands.add_parser("eval", help="pass@k over a benchmark (resumable)")
+    evaluate.add_argument(
+        "--benchmark",
+        default="embedded:heldout",
+        help="embedded:train | embedded:heldout | minif2f:valid | minif2f:test | a JSONL file "
+        "(default embedded:heldout; miniF2F needs a Lake project with Mathlib: --toolchain)",
+    )
+    evaluate.add_argument("--budget", default="4x1x20", help="KxSxN as in the paper (4x1x20)")
+    evaluate.add_argument("--time", type=float, default=600.0, help="seconds per theorem")
+    evaluate.add_argument("--limit", type=int, help="only the first N theorems")
+    evaluate.add_argument("--out", type=Path, required=True, help="results JSONL (resumable)")
+    evaluate.add_argument("--workers", type=int, default=2, help="Lean processes")
+    evaluate.add_argument("--concurrency", type=int, default=4, help="theorems at once")
+    _add_model_options(evaluate)
+    _add_lean_options(evaluate)
+    evaluate.set_defaults(run=run_eval)
 
     bench = commands.add_parser("bench", help="the embedded benchmark")
     bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="ACTION")
@@ -439,11 +459,11 @@ def run_prove(args: argparse.Namespace, console: Console) -> int:
 
 
 async def _prove(args: argparse.Namespace, console: Console) -> int:
+    from leanstar.evaluate import search_theorem
     from leanstar.lean.session import LspProofSession
     from leanstar.lean.source import find_theorems
-    from leanstar.search import best_first, sample_chains
 
-    attempts, samples, steps = _parse_budget(args.budget)
+    budget = _budget(args.budget, args.time)
     text = args.file.read_text(encoding="utf-8")
     targets = [
         s
@@ -460,25 +480,8 @@ async def _prove(args: argparse.Namespace, console: Console) -> int:
         _toolchain(args, args.file), timeout=args.lean_timeout
     ) as session:
         for source in targets:
-            theorem = source.theorem
-            if args.search == "best-first":
-                result = await best_first(
-                    session,
-                    proposer,
-                    theorem,
-                    width=samples,
-                    max_expansions=steps,
-                    time_budget_s=args.time,
-                )
-            else:
-                result = await sample_chains(
-                    session,
-                    proposer,
-                    theorem,
-                    chains=attempts,
-                    max_calls=steps,
-                    time_budget_s=args.time,
-                )
+            searches = await search_theorem(session, proposer, source.theorem, budget)
+            result = next((r for r in searches if r.proved), searches[-1])
             results.append((source, result))
             if not args.json:
                 mark = "[bold green]proved[/]" if result.proved else "[red]not proved[/]"
@@ -500,14 +503,72 @@ async def _prove(args: argparse.Namespace, console: Console) -> int:
     return 0 if proved == len(results) else 1
 
 
-def _parse_budget(budget: str) -> tuple[int, int, int]:
+def _budget(text: str, time_s: float):
+    from leanstar.evaluate import Budget
+
     try:
-        attempts, samples, steps = (int(part) for part in budget.lower().split("x"))
+        return Budget.parse(text, time_s=time_s)
     except ValueError as exc:
-        raise LeanstarError(f"a budget is KxSxN, e.g. 32x1x50; got {budget!r}") from exc
-    if min(attempts, samples, steps) < 1:
-        raise LeanstarError(f"every part of the budget must be at least 1: {budget!r}")
-    return attempts, samples, steps
+        raise LeanstarError(str(exc)) from exc
+
+
+def run_eval(args: argparse.Namespace, console: Console) -> int:
+    return asyncio.run(_eval(args, console))
+
+
+async def _eval(args: argparse.Namespace, console: Console) -> int:
+    from leanstar.evaluate import evaluate, load_benchmark, render_report
+    from leanstar.lean.pool import WorkerPool
+    from leanstar.lean.session import LspProofSession
+
+    budget = _budget(args.budget, args.time)
+    toolchain = _toolchain(args)
+    theorems, broken = _benchmark_theorems(args.benchmark, toolchain.header, load_benchmark)
+    if args.limit:
+        theorems = theorems[: args.limit]
+    proposer = _proposer(args)
+    pool = WorkerPool(toolchain, size=max(1, args.workers))
+    async with LspProofSession(pool, timeout=args.lean_timeout) as session:
+        report = await evaluate(
+            session,
+            proposer,
+            theorems,
+            budget,
+            out_path=args.out,
+            concurrency=args.concurrency,
+            model=args.model,
+            benchmark=args.benchmark,
+            broken=broken,
+            progress=not args.json,
+            console=console,
+        )
+    await proposer.generator.aclose()
+    if args.json:
+        _print_json(console, report.to_dict())
+    else:
+        render_report(report, console)
+    return 0
+
+
+def _benchmark_theorems(name: str, header: str, load_benchmark) -> tuple[list, list[str]]:
+    """(theorems, broken records) for a benchmark name or a JSONL file."""
+    kind, _, split = name.partition(":")
+    if kind == "embedded":
+        from leanstar.data.embedded_benchmark import load_embedded_benchmark
+
+        return load_embedded_benchmark(split or "heldout"), []
+    if kind == "minif2f":
+        from leanstar.data.minif2f import load_minif2f
+
+        return load_minif2f(split or "test"), []
+    path = Path(name)
+    if not path.is_file():
+        raise LeanstarError(
+            f"unknown benchmark {name!r}: use embedded:train, embedded:heldout, minif2f:valid, "
+            "minif2f:test or a JSONL file"
+        )
+    benchmark = load_benchmark(path, context=header)
+    return benchmark.theorems, list(benchmark.broken)
 
 
 def _with_proofs(text: str, proofs) -> str:

@@ -92,6 +92,37 @@ def test_model_commands_need_a_model(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_bad_budget_and_location(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["prove", str(DEMO), "--model", "hf:/nowhere", "--budget", "8x1"]) == 2
-    assert "KxSxN" in capsys.readouterr().err
+    assert "samples-per-step" in capsys.readouterr().err
     assert main(["suggest", "Demo.lean", "--model", "hf:/nowhere"]) == 2
     assert "FILE:LINE" in capsys.readouterr().err
+
+
+def always_decide(request: Request) -> tuple[int, dict]:
+    text = "The goal is a closed decidable fact.\n```lean\ndecide\n```"
+    choice = {"index": 0, "text": text, "logprobs": {"tokens": [text], "token_logprobs": [-1.0]}}
+    return 200, {"choices": [{**choice, "index": i} for i in range(request.body["n"])]}
+
+
+async def test_eval_reports_pass_rate_and_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from leanstar.data.embedded_benchmark import load_embedded_benchmark
+
+    # The first 40 held-out theorems hold some whose known proof is `decide` alone.
+    theorems = load_embedded_benchmark("heldout")[:40]
+    decidable = {t.name for t in theorems if (t.proof or "").strip() == "decide"}
+    assert decidable
+    out = tmp_path / "results.jsonl"
+    async with LoopbackServer(always_decide) as server:
+        argv = ["eval", "--out", str(out), "--model", f"openai:{server.base_url}#m", "--json"]
+        argv += ["--limit", "40", "--budget", "1x1x2"]
+        assert await asyncio.to_thread(main, argv) == 0
+        first = json.loads(capsys.readouterr().out)
+        assert await asyncio.to_thread(main, argv) == 0
+        second = json.loads(capsys.readouterr().out)
+    assert first["evaluated"] == 40 and first["ran"] == 40
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    proved = {r["theorem"] for r in records if r["proved"]}
+    assert decidable <= proved
+    assert first["proved"] == len(proved)
+    assert second["ran"] == 0 and second["proved"] == first["proved"]  # resumed, nothing redone
