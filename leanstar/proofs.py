@@ -88,7 +88,7 @@ class Failed:
     """Lean rejected the tactic, or leanstar refused to run it (`reason` says which)."""
 
     message: str
-    reason: str = "lean"  # "lean" | "guard" | "crash" | "header" | "sorry" | "axioms"
+    reason: str = "lean"  # lean | guard | crash | header | sorry | axioms | empty (no tactic)
 
 
 @dataclass(frozen=True)
