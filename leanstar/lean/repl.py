@@ -44,7 +44,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import resource
 import signal
 from collections.abc import Callable, Mapping, Sequence
@@ -52,6 +51,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leanstar.errors import LeanCrashed, TheoremNotFound, ToolchainNotFound
+from leanstar.lean.acceptance import ALLOWED_AXIOMS, SORRY_WARNING, axioms_reported
 from leanstar.lean.guard import proof_refusal, refusal
 from leanstar.proofs import (
     Failed,
@@ -66,7 +66,6 @@ from leanstar.proofs import (
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_AXIOMS = frozenset({"propext", "Quot.sound", "Classical.choice"})
 
 Guard = Callable[[str], "str | None"]
 
@@ -74,9 +73,6 @@ Guard = Callable[[str], "str | None"]
 _STREAM_LIMIT = 64 * 2**20
 _STDERR_LINES = 40  # how much of the REPL's stderr a crash message quotes
 _KILL_WAIT = 5.0  # seconds to wait for a killed process group to be reaped
-_SORRY_WARNING = re.compile(r"declaration uses ['`]sorry['`]")
-_AXIOMS = re.compile(r"depends on axioms:\s*\[(?P<names>[^\]]*)\]")
-_NO_AXIOMS = "does not depend on any axioms"
 
 
 @dataclass(frozen=True)
@@ -429,7 +425,7 @@ class ReplProofSession:
         if problem is not None:
             return Failed(problem, reason="lean")
         if reply.get("sorries") or any(
-            _SORRY_WARNING.search(m.get("data", "")) for m in _messages(reply)
+            SORRY_WARNING.search(m.get("data", "")) for m in _messages(reply)
         ):
             return Failed(f"the proof of {theorem.name} uses sorry", reason="sorry")
         if not isinstance(reply.get("env"), int):
@@ -534,12 +530,7 @@ def _command_problem(reply: Mapping[str, Any]) -> str | None:
 def _axioms(reply: Mapping[str, Any]) -> list[str] | None:
     """The axiom names `#print axioms` reported, or None when its answer is not there."""
     text = " ".join(str(m.get("data", "")) for m in _messages(reply) if m.get("severity") == "info")
-    if _NO_AXIOMS in text:
-        return []
-    match = _AXIOMS.search(text)
-    if match is None:
-        return None
-    return [name.strip() for name in match["names"].split(",") if name.strip()]
+    return axioms_reported(text)
 
 
 def _clean_goal(goal: str) -> str:

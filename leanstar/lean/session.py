@@ -17,11 +17,11 @@ candidate's end: the goals of that block, which is what the person at the cursor
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from leanstar.errors import LeanCrashed, TheoremNotFound
+from leanstar.lean.acceptance import ALLOWED_AXIOMS, SORRY_WARNING, axioms_reported
 from leanstar.lean.guard import proof_refusal, refusal
 from leanstar.lean.lsp import Diagnostic, position_of
 from leanstar.lean.pool import DEFAULT_CHECK_TIMEOUT, LeanWorker, ServerSpec, WorkerPool
@@ -38,11 +38,6 @@ from leanstar.proofs import (
 )
 
 UNSOLVED = "unsolved goals"
-SORRY_WARNING = re.compile(r"declaration uses [`']sorry[`']")
-# The axioms of ordinary mathematics; anything else (sorryAx, a new `axiom`, ofReduceBool
-# from native_decide) means the proof is not a proof.
-ALLOWED_AXIOMS = frozenset({"propext", "Quot.sound", "Classical.choice"})
-_AXIOMS = re.compile(r"depends on axioms: \[(?P<names>[^\]]*)\]")
 
 Guard = Callable[[str], "str | None"]
 
@@ -168,7 +163,7 @@ class LspProofSession:
             return Failed(errors[0].message)
         if any(SORRY_WARNING.search(d.message) for d in mine):
             return Failed("the proof uses `sorry`", reason="sorry")
-        axioms = _axioms_used(mine)
+        axioms = axioms_reported(" ".join(d.message for d in mine if not d.is_error))
         if axioms is None:
             return Failed("Lean did not report the axioms of the proof", reason="axioms")
         if disallowed := sorted(set(axioms) - self._allowed_axioms):
@@ -248,15 +243,6 @@ def _goals_of_unsolved(message: str) -> list[str]:
     """`unsolved goals\\n<g1>\\n\\n<g2>` -> [g1, g2] (Lean joins goals by a blank line)."""
     body = message[len(UNSOLVED) :].strip("\n")
     return [goal for goal in body.split("\n\n") if goal.strip()]
-
-
-def _axioms_used(diagnostics: list[Diagnostic]) -> list[str] | None:
-    for diagnostic in diagnostics:
-        if "does not depend on any axioms" in diagnostic.message:
-            return []
-        if match := _AXIOMS.search(diagnostic.message):
-            return [name.strip() for name in match.group("names").split(",") if name.strip()]
-    return None
 
 
 def _header_error(diagnostics: list[Diagnostic], text: str, fatal: bool) -> str | None:
