@@ -1,0 +1,105 @@
+"""Throughput of 16 concurrent clients through `leanstar serve` vs the generator in-process
+(prints figures; not a test).
+
+    python benchmarks/model_server.py [--clients 16] [--rounds 4] [--max-tokens 16] [--n 2]
+
+A tiny transformers model (leanstar.models.tiny) is built in a temporary folder. Each
+client asks `rounds` times for `n` samples of one proof state:
+
+1. direct: the clients call one in-process HFGenerator concurrently (each call is its own
+   forward batch: HFGenerator runs one call at a time);
+2. server: each client has its own RemoteGenerator (its own websocket connection) to a
+   ModelServer wrapping the same kind of generator; the server batches their prompts.
+
+The ratio server / direct is the speed-up that batching buys, net of the websocket cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+from leanstar.server.model_server import ModelServer
+
+from leanstar.models.base import Generator, SamplingParams
+from leanstar.models.hf import HFGenerator
+from leanstar.models.remote import RemoteGenerator
+from leanstar.models.tiny import build_tiny_model
+from leanstar.prompt import FORMATS
+
+STATES = [
+    "n : Nat\n⊢ n + 0 = n",
+    "a b : Nat\nh : a = b\n⊢ b = a",
+    "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q",
+    "⊢ 2 + 2 = 4",
+]
+STEPS = [
+    ("Adding zero changes nothing.", "simp"),
+    ("The hypothesis, read backwards, is the goal.", "exact h.symm"),
+    ("Prove each side of the conjunction.", "exact ⟨hp, hq⟩"),
+    ("Both sides are closed numerals.", "decide"),
+]
+
+
+def corpus() -> list[str]:
+    return [
+        fmt.render(state) + fmt.target(thought, tactic)
+        for fmt in FORMATS.values()
+        for state, (thought, tactic) in zip(STATES, STEPS, strict=True)
+    ]
+
+
+async def drive(generators: list[Generator], rounds: int, params: SamplingParams) -> float:
+    """Seconds for every client to finish `rounds` calls, all clients at once."""
+    fmt = next(iter(FORMATS.values()))
+
+    async def client(index: int, generator: Generator) -> None:
+        for r in range(rounds):
+            prompt = fmt.render(STATES[(index + r) % len(STATES)])
+            rows = await generator.generate([prompt], params)
+            assert len(rows) == 1 and len(rows[0]) == params.n
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client(i, g) for i, g in enumerate(generators)))
+    return time.perf_counter() - start
+
+
+async def main(args: argparse.Namespace) -> None:
+    params = SamplingParams(n=args.n, max_tokens=args.max_tokens, temperature=1.0, top_p=1.0)
+    calls = args.clients * args.rounds
+    with tempfile.TemporaryDirectory() as tmp:
+        path = build_tiny_model(Path(tmp) / "tiny", corpus())
+        print(f"tiny model in {path}; {args.clients} clients x {args.rounds} calls, {params}")
+
+        direct = HFGenerator(path, device="cpu", batch_size=args.max_batch)
+        await direct.generate(["warm up"], params)  # load the weights outside the timing
+        direct_s = await drive([direct] * args.clients, args.rounds, params)
+        await direct.aclose()
+
+        served = HFGenerator(path, device="cpu", batch_size=args.max_batch)
+        await served.generate(["warm up"], params)
+        server = ModelServer(served, max_batch=args.max_batch, batch_window_ms=args.window_ms)
+        await server.start()
+        clients = [RemoteGenerator(server.url) for _ in range(args.clients)]
+        server_s = await drive(clients, args.rounds, params)
+        for client in clients:
+            await client.aclose()
+        await server.close()
+
+    print(f"direct  : {calls / direct_s:7.1f} calls/s  ({direct_s:.2f} s)")
+    print(f"server  : {calls / server_s:7.1f} calls/s  ({server_s:.2f} s)")
+    print(f"ratio server/direct: {direct_s / server_s:.2f}x")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--n", type=int, default=2)
+    parser.add_argument("--max-tokens", type=int, default=16)
+    parser.add_argument("--max-batch", type=int, default=32)
+    parser.add_argument("--window-ms", type=float, default=5)
+    asyncio.run(main(parser.parse_args()))

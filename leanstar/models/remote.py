@@ -1,0 +1,279 @@
+"""A Generator that asks leanstar's own websocket model server (`leanstar serve`).
+
+    generator = RemoteGenerator("ws://127.0.0.1:8765", token=None)
+    samples = await generator.generate(prompts, SamplingParams(n=4))
+
+One persistent connection carries every request, each tagged with its own id, so many
+search workers can share one RemoteGenerator and the server batches their prompts
+together. When the connection drops, pending calls fail with ModelUnavailable and the
+next call connects again. The protocol is in docs/model-server-protocol.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.protocol import State
+
+from leanstar.errors import ModelError, ModelUnavailable
+from leanstar.models.base import Sample, SamplingParams
+
+
+@dataclass(eq=False)
+class _Pending:
+    """The samples of one generate request, filled in as sample frames arrive."""
+
+    rows: list[list[Sample | None]]
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class RemoteGenerator:
+    """`RemoteGenerator(url, token=...)`: the Generator behind a `leanstar serve` server.
+
+    timeout: seconds one generate (or health) call may take in all. connect_timeout:
+    seconds to open the connection. max_message_bytes: the largest frame accepted.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 60.0,
+        connect_timeout: float = 10.0,
+        max_message_bytes: int = 1 << 24,
+    ) -> None:
+        if not url.startswith(("ws://", "wss://")):
+            raise ValueError(f"a leanstar model server URL starts with ws:// or wss://: {url!r}")
+        self.url = url
+        self.token = token
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.max_message_bytes = max_message_bytes
+        self._connection: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._connect_lock: asyncio.Lock | None = None
+        self._pending: dict[str, _Pending] = {}
+        self._health_waiters: list[asyncio.Future[dict[str, Any]]] = []
+        self._ids = itertools.count(1)
+
+    # -- Generator ---------------------------------------------------------------------
+
+    async def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Sample]]:
+        if not prompts:
+            return []
+        connection = await self._connect()
+        request_id = f"r{next(self._ids)}"
+        pending = _Pending([[None] * params.n for _ in prompts])
+        self._pending[request_id] = pending
+        frame = {
+            "type": "generate",
+            "id": request_id,
+            "prompts": list(prompts),
+            "n": params.n,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+            "stop": list(params.stop),
+        }
+        try:
+            await self._send(connection, frame)
+            await asyncio.wait_for(asyncio.shield(pending.done), self.timeout)
+        except TimeoutError:
+            with contextlib.suppress(ModelError):  # best effort: free the server's queue
+                await self._send(connection, {"type": "cancel", "id": request_id})
+            raise ModelError(
+                f"the leanstar model server at {self.url} did not answer {len(prompts)} "
+                f"prompt(s) within {self.timeout:g}s; it may be overloaded: raise the timeout "
+                "or lower max_tokens / n"
+            ) from None
+        finally:
+            self._pending.pop(request_id, None)
+        rows = pending.rows
+        if any(sample is None for row in rows for sample in row):
+            raise ModelError(
+                f"the leanstar model server at {self.url} said request {request_id} was done "
+                "before sending all its samples; check the server version"
+            )
+        return [[sample for sample in row if sample is not None] for row in rows]
+
+    async def health(self) -> dict[str, Any]:
+        """The server's health frame: status, model, prompt_format, queue."""
+        connection = await self._connect()
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._health_waiters.append(waiter)
+        try:
+            await self._send(connection, {"type": "health"})
+            return await asyncio.wait_for(asyncio.shield(waiter), self.timeout)
+        except TimeoutError:
+            raise ModelError(
+                f"the leanstar model server at {self.url} did not answer a health check "
+                f"within {self.timeout:g}s"
+            ) from None
+        finally:
+            with contextlib.suppress(ValueError):
+                self._health_waiters.remove(waiter)
+
+    async def aclose(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._reader = None
+        self._fail_all(ModelUnavailable(f"the connection to {self.url} was closed by aclose()"))
+
+    # -- connection --------------------------------------------------------------------
+
+    async def _connect(self) -> ClientConnection:
+        if self._connect_lock is None:
+            self._connect_lock = asyncio.Lock()
+        async with self._connect_lock:
+            if self._connection is not None and self._connection.state is State.OPEN:
+                return self._connection
+            self._connection = None  # dropped, or closing: connect again
+            headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+            hint = "start it with `leanstar serve --model ...`"
+            try:
+                connection = await asyncio.wait_for(
+                    connect(
+                        self.url,
+                        additional_headers=headers,
+                        open_timeout=self.connect_timeout,
+                        max_size=self.max_message_bytes,
+                    ),
+                    self.connect_timeout,
+                )
+            except InvalidStatus as exc:
+                status = exc.response.status_code
+                if status in (401, 403):
+                    raise ModelUnavailable(
+                        f"the leanstar model server at {self.url} refused the token "
+                        f"(HTTP {status}): pass the server's --token as token= "
+                        "(it is sent as 'Authorization: Bearer TOKEN')"
+                    ) from exc
+                raise ModelUnavailable(
+                    f"cannot reach the leanstar model server at {self.url}: HTTP {status}; "
+                    f"is it a leanstar server? {hint}"
+                ) from exc
+            except (OSError, TimeoutError, InvalidHandshake) as exc:
+                reason = str(exc) or type(exc).__name__
+                raise ModelUnavailable(
+                    f"cannot reach the leanstar model server at {self.url}: {reason}; {hint}"
+                ) from exc
+            self._connection = connection
+            self._reader = asyncio.create_task(self._read(connection), name="leanstar-remote")
+            return connection
+
+    async def _send(self, connection: ClientConnection, frame: dict[str, Any]) -> None:
+        try:
+            await connection.send(json.dumps(frame))
+        except ConnectionClosed as exc:
+            self._drop(connection)
+            raise ModelUnavailable(
+                f"the connection to the leanstar model server at {self.url} was lost ({exc}); "
+                "the next call reconnects"
+            ) from exc
+
+    def _drop(self, connection: ClientConnection) -> None:
+        if self._connection is connection:
+            self._connection = None
+
+    async def _read(self, connection: ClientConnection) -> None:
+        """Route every frame of the connection to the call waiting for it."""
+        try:
+            async for message in connection:
+                try:
+                    self._route(message)
+                except (ValueError, KeyError, TypeError, IndexError) as exc:
+                    # The stream can no longer be trusted: fail everything, reconnect later.
+                    self._drop(connection)
+                    self._fail_all(
+                        ModelError(
+                            f"the leanstar model server at {self.url} sent a frame leanstar "
+                            f"cannot read ({exc}): {str(message)[:200]!r}; check that the URL "
+                            "names a `leanstar serve` server of the same version"
+                        )
+                    )
+                    await connection.close()
+                    return
+        except ConnectionClosed:
+            pass
+        self._drop(connection)
+        self._fail_all(
+            ModelUnavailable(
+                f"the connection to the leanstar model server at {self.url} was lost; "
+                "the next call reconnects (is the server still running?)"
+            )
+        )
+
+    def _route(self, message: str | bytes) -> None:
+        frame = json.loads(message)
+        if not isinstance(frame, dict):
+            raise ValueError("not a JSON object")
+        kind = frame["type"]
+        if kind == "sample":
+            pending = self._pending.get(frame["id"])
+            if pending is None:
+                return  # a request that timed out or was cancelled
+            sample = Sample(
+                text=_typed(frame["text"], str),
+                logprob=float(frame["logprob"]),
+                tokens=_typed(frame["tokens"], int),
+                token_logprobs=tuple(float(x) for x in frame.get("token_logprobs", ())),
+                finish_reason=_typed(frame["finish_reason"], str),
+            )
+            prompt_index, sample_index = frame["prompt_index"], frame["sample_index"]
+            if min(prompt_index, sample_index) < 0:
+                raise IndexError(f"negative index {prompt_index}, {sample_index}")
+            pending.rows[prompt_index][sample_index] = sample
+        elif kind == "done":
+            pending = self._pending.get(frame["id"])
+            if pending is not None and not pending.done.done():
+                pending.done.set_result(None)
+        elif kind == "error":
+            error = ModelError(
+                f"the leanstar model server at {self.url} answered: {frame['message']}"
+            )
+            request_id = frame.get("id")
+            if request_id is None:
+                self._fail_all(error, keep_connection=True)
+                return
+            pending = self._pending.get(request_id)
+            if pending is not None and not pending.done.done():
+                pending.done.set_exception(error)
+        elif kind == "health":
+            if self._health_waiters:
+                waiter = self._health_waiters.pop(0)
+                if not waiter.done():
+                    waiter.set_result(frame)
+        else:
+            raise ValueError(f"unknown frame type {kind!r}")
+
+    def _fail_all(self, error: ModelError, *, keep_connection: bool = False) -> None:
+        for pending in self._pending.values():
+            if not pending.done.done():
+                pending.done.set_exception(error)
+        if keep_connection:
+            return
+        for waiter in self._health_waiters:
+            if not waiter.done():
+                waiter.set_exception(error)
+
+
+def _typed(value: Any, kind: type) -> Any:
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise TypeError(f"expected {kind.__name__}, got {value!r}")
+    return value
