@@ -22,13 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from leanstar.server.model_server import ModelServer
-
 from leanstar.models.base import Generator, SamplingParams
 from leanstar.models.hf import HFGenerator
 from leanstar.models.remote import RemoteGenerator
 from leanstar.models.tiny import build_tiny_model
 from leanstar.prompt import FORMATS
+from leanstar.server.model_server import ModelServer
 
 STATES = [
     "n : Nat\n⊢ n + 0 = n",

@@ -6,6 +6,7 @@
     leanstar suggest FILE:LINE   checked next-tactic candidates (with thoughts) at a line
     leanstar prove FILE          proof search for the `sorry`s of a file
     leanstar eval --out R.jsonl  pass@k over a benchmark with a KxSxN budget (resumable)
+    leanstar serve --model SPEC  a batched websocket model server (token auth off loopback)
     leanstar bench generate      regenerate the embedded benchmark (checked by Lean)
 
 Every command takes `--toolchain` (a `lean` binary, a Lake project folder, or
@@ -119,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(evaluate)
     _add_lean_options(evaluate)
     evaluate.set_defaults(run=run_eval)
+
+    serve = commands.add_parser("serve", help="serve a model over websockets (batched)")
+    from leanstar.server.model_server import add_serve_arguments, run_serve
+
+    add_serve_arguments(serve)
+    serve.set_defaults(run=run_serve)
 
     bench = commands.add_parser("bench", help="the embedded benchmark")
     bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="ACTION")

@@ -16,7 +16,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from leanstar.server.model_server import BUSY, SHUTTING_DOWN, ModelServer, main
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 
@@ -24,6 +23,7 @@ from leanstar.errors import ModelError, ModelUnavailable
 from leanstar.models.base import Sample, SamplingParams
 from leanstar.models.loading import load_generator
 from leanstar.models.remote import RemoteGenerator
+from leanstar.server.model_server import BUSY, SHUTTING_DOWN, ModelServer, main
 
 
 class ScriptedGenerator:
