@@ -25,30 +25,11 @@ from pathlib import Path
 from leanstar.models.base import Generator, SamplingParams
 from leanstar.models.hf import HFGenerator
 from leanstar.models.remote import RemoteGenerator
-from leanstar.models.tiny import build_tiny_model
+from leanstar.models.tiny import SAMPLE_STATES, build_tiny_model, sample_corpus
 from leanstar.prompt import FORMATS
 from leanstar.server.model_server import ModelServer
 
-STATES = [
-    "n : Nat\n⊢ n + 0 = n",
-    "a b : Nat\nh : a = b\n⊢ b = a",
-    "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q",
-    "⊢ 2 + 2 = 4",
-]
-STEPS = [
-    ("Adding zero changes nothing.", "simp"),
-    ("The hypothesis, read backwards, is the goal.", "exact h.symm"),
-    ("Prove each side of the conjunction.", "exact ⟨hp, hq⟩"),
-    ("Both sides are closed numerals.", "decide"),
-]
-
-
-def corpus() -> list[str]:
-    return [
-        fmt.render(state) + fmt.target(thought, tactic)
-        for fmt in FORMATS.values()
-        for state, (thought, tactic) in zip(STATES, STEPS, strict=True)
-    ]
+STATES = list(SAMPLE_STATES)
 
 
 async def drive(generators: list[Generator], rounds: int, params: SamplingParams) -> float:
@@ -70,7 +51,7 @@ async def main(args: argparse.Namespace) -> None:
     params = SamplingParams(n=args.n, max_tokens=args.max_tokens, temperature=1.0, top_p=1.0)
     calls = args.clients * args.rounds
     with tempfile.TemporaryDirectory() as tmp:
-        path = build_tiny_model(Path(tmp) / "tiny", corpus())
+        path = build_tiny_model(Path(tmp) / "tiny", sample_corpus())
         print(f"tiny model in {path}; {args.clients} clients x {args.rounds} calls, {params}")
 
         direct = HFGenerator(path, device="cpu", batch_size=args.max_batch)

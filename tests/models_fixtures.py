@@ -14,30 +14,10 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from leanstar.models.tiny import build_tiny_model
-from leanstar.prompt import FORMATS
+from leanstar.models.tiny import SAMPLE_STATES, build_tiny_model, sample_corpus
 
-STATES = [
-    "n : Nat\n⊢ n + 0 = n",
-    "a b : Nat\nh : a = b\n⊢ b = a",
-    "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q",
-    "⊢ 2 + 2 = 4",
-]
-STEPS = [
-    ("Adding zero changes nothing.", "simp"),
-    ("The hypothesis, read backwards, is the goal.", "exact h.symm"),
-    ("Prove each side of the conjunction.", "exact ⟨hp, hq⟩"),
-    ("Both sides are closed numerals.", "decide"),
-]
-
-
-def tiny_corpus() -> list[str]:
-    """Prompts and targets of every format: the text a tiny tokenizer is trained on."""
-    return [
-        fmt.render(state) + fmt.target(thought, tactic)
-        for fmt in FORMATS.values()
-        for state, (thought, tactic) in zip(STATES, STEPS, strict=True)
-    ]
+STATES = list(SAMPLE_STATES)
+tiny_corpus = sample_corpus
 
 
 def build_test_model(out_dir: Path, **options: Any) -> Path:

@@ -35,13 +35,13 @@ import importlib
 import logging
 import math
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from leanstar.errors import LeanCrashed, TheoremNotFound, ToolchainNotFound
-from leanstar.lean.guard import proof_refusal, refusal
+from leanstar.lean.guard import Guard, proof_refusal, refusal
 from leanstar.proofs import (
     NO_GOALS,
     Failed,
@@ -55,8 +55,6 @@ from leanstar.proofs import (
 )
 
 logger = logging.getLogger(__name__)
-
-Guard = Callable[[str], "str | None"]
 
 # LeanDojo enforces `timeout` itself; this margin only catches a worker thread that is
 # stuck beyond it (then the Dojo's processes are killed to free the thread).

@@ -100,6 +100,10 @@ requires no error, no `sorry`, allowed axioms only and the statement unchanged.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+# What every backend accepts as a guard: tactic text -> the reason to refuse it, or None.
+Guard = Callable[[str], "str | None"]
 
 MAX_TACTIC_CHARS = 4096
 MAX_PROOF_CHARS = 65536  # a whole proof checked at once (`check_proof`): same rules, more room

@@ -52,7 +52,7 @@ from typing import Any
 
 from leanstar.errors import LeanCrashed, TheoremNotFound, ToolchainNotFound
 from leanstar.lean.acceptance import ALLOWED_AXIOMS, SORRY_WARNING, axioms_reported
-from leanstar.lean.guard import proof_refusal, refusal
+from leanstar.lean.guard import Guard, proof_refusal, refusal
 from leanstar.proofs import (
     Failed,
     Outcome,
@@ -65,9 +65,6 @@ from leanstar.proofs import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-Guard = Callable[[str], "str | None"]
 
 # Lean prints one JSON object per response; a goal can make a single line long.
 _STREAM_LIMIT = 64 * 2**20

@@ -17,12 +17,12 @@ candidate's end: the goals of that block, which is what the person at the cursor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from leanstar.errors import LeanCrashed, TheoremNotFound
 from leanstar.lean.acceptance import ALLOWED_AXIOMS, SORRY_WARNING, axioms_reported
-from leanstar.lean.guard import proof_refusal, refusal
+from leanstar.lean.guard import Guard, proof_refusal, refusal
 from leanstar.lean.lsp import Diagnostic, position_of
 from leanstar.lean.pool import DEFAULT_CHECK_TIMEOUT, LeanWorker, ServerSpec, WorkerPool
 from leanstar.lean.source import PROOF_INDENT, find_theorem, normalise_proof, theorem_at
@@ -38,8 +38,6 @@ from leanstar.proofs import (
 )
 
 UNSOLVED = "unsolved goals"
-
-Guard = Callable[[str], "str | None"]
 
 
 class LspProofSession:

@@ -19,6 +19,31 @@ EOS = "<|endoftext|>"
 PAD = "<|pad|>"
 
 
+# A few real proof states and steps: enough text for a tokenizer that covers every
+# format's markers (tests, benchmarks and smoke checks build their tiny models on it).
+SAMPLE_STATES = (
+    "n : Nat\n⊢ n + 0 = n",
+    "a b : Nat\nh : a = b\n⊢ b = a",
+    "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q",
+    "⊢ 2 + 2 = 4",
+)
+SAMPLE_STEPS = (
+    ("Adding zero changes nothing.", "simp"),
+    ("The hypothesis, read backwards, is the goal.", "exact h.symm"),
+    ("Prove each side of the conjunction.", "exact ⟨hp, hq⟩"),
+    ("Both sides are closed numerals.", "decide"),
+)
+
+
+def sample_corpus() -> list[str]:
+    """Prompt + target of every sample step in every prompt format."""
+    return [
+        fmt.render(state) + fmt.target(thought, tactic)
+        for fmt in FORMATS.values()
+        for state, (thought, tactic) in zip(SAMPLE_STATES, SAMPLE_STEPS, strict=True)
+    ]
+
+
 def format_tokens() -> list[str]:
     """Every marker and stop string of every prompt format, each to be one token."""
     markers = {IM_START, IM_END, *(m.strip() for m in (PLAIN_GOAL, PLAIN_THOUGHT, PLAIN_TACTIC))}
