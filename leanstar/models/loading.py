@@ -26,6 +26,10 @@ from leanstar.prompt import check_format, get_format
 
 CHECKPOINT_META = "leanstar.json"
 
+# The embedded world's default model: trained by `leanstar-train pipeline --config
+# configs/embedded.toml` and shipped inside the package (see its leanstar.json record).
+DEFAULT_MODEL_DIR = Path(__file__).with_name("default")
+
 SPEC_HELP = (
     "hf:PATH_OR_HUB_ID, vllm:PATH_OR_HUB_ID, openai:http://host:port/v1#MODEL, "
     "openai-chat:http://host:port/v1#MODEL, ws://host:port (leanstar serve), or a local folder"
@@ -71,6 +75,16 @@ def load_generator(spec: str, *, prompt_format: str | None = None, **options: An
         f"cannot tell which model backend {spec!r} means (no such folder, unknown scheme); "
         f"use one of: {SPEC_HELP}"
     )
+
+
+def default_model_spec() -> str | None:
+    """The spec of the packaged default model (`hf:PATH`), or None if this install has none.
+
+    It is trained for the embedded world; users with Mathlib pass a real model instead.
+    """
+    if (DEFAULT_MODEL_DIR / CHECKPOINT_META).is_file():
+        return f"hf:{DEFAULT_MODEL_DIR}"
+    return None
 
 
 def _remote(url: str, options: dict[str, Any]) -> Generator:
