@@ -7,6 +7,7 @@
     leanstar prove FILE          proof search for the `sorry`s of a file
     leanstar eval --out R.jsonl  pass@k over a benchmark with a KxSxN budget (resumable)
     leanstar serve --model SPEC  a batched websocket model server (token auth off loopback)
+    leanstar lsp                 the language server editors start (stdio; VS Code extension)
     leanstar bench generate      regenerate the embedded benchmark (checked by Lean)
 
 Every command takes `--toolchain` (a `lean` binary, a Lake project folder, or
@@ -126,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_serve_arguments(serve)
     serve.set_defaults(run=run_serve)
+
+    lsp = commands.add_parser("lsp", help="the language server editors start (stdio)")
+    from leanstar.server.lsp import add_lsp_arguments, run_lsp
+
+    add_lsp_arguments(lsp)
+    lsp.set_defaults(run=run_lsp)
 
     bench = commands.add_parser("bench", help="the embedded benchmark")
     bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="ACTION")
