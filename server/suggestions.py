@@ -1,0 +1,572 @@
+"""The engine behind the language server: checked suggestions, explanations, proof search.
+
+The LSP handlers (server/lsp.py) stay thin and call one `SuggestionEngine`, which owns:
+
+- Lean: one `LspProofSession` (a pool of Lean workers) per toolchain, found with
+  `find_toolchain(file)` (the file's Lake project, `lean` on PATH, else the embedded Lean).
+  Every candidate is checked there before it is shown.
+- the model: the spec from the settings through `load_generator`, as a search `Proposer`,
+  reloaded when the model settings change.
+- a cache of results keyed by (uri, document version, line, index): code actions, hover
+  and ghost text read it; a new version of a document cancels its work still in flight.
+
+Errors the user has to act on are raised as leanstar errors with the cause and the fix;
+the LSP layer turns them into one error response and a `leanstar/status` notification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from leanstar.errors import (
+    LeanCrashed,
+    LeanError,
+    LeanstarError,
+    ModelUnavailable,
+    TheoremNotFound,
+)
+from leanstar.lean.lsp import position_of
+from leanstar.lean.session import LspProofSession
+from leanstar.lean.source import find_theorems
+from leanstar.lean.toolchain import Toolchain, find_project_root, find_toolchain
+from leanstar.proofs import (
+    Candidate,
+    Failed,
+    Outcome,
+    Progress,
+    ProofState,
+    Proved,
+    outcome_kind,
+)
+from leanstar.search import Proposer
+from leanstar.server.cursor import Site, TacticAt, site_at, tactic_at
+from leanstar.server.settings import ServerSettings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_DOCUMENT_CHARS = 2_000_000  # larger documents are refused with a message, not checked
+CACHE_ENTRIES = 256
+# A token for OpenAI-compatible endpoints travels through the environment (that is how
+# OpenAIGenerator reads keys, so it is never logged).
+TOKEN_ENV = "LEANSTAR_MODEL_TOKEN"
+RANK = {"proved": 0, "progress": 1, "timeout": 2, "failed": 3}
+
+
+class StaleRequest(LeanstarError):
+    """The document changed while the request ran (LSP ContentModified)."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """The text of one version of an open document."""
+
+    uri: str
+    version: int
+    text: str
+    path: Path | None  # None for documents that are not files (untitled:, ...)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One checked candidate, as `leanstar/suggest` returns it."""
+
+    thought: str
+    tactic: str
+    outcome: str  # proved | progress | failed | timeout
+    goals_after: tuple[str, ...]
+    score: float
+    message: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome in ("proved", "progress")
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "thought": self.thought,
+            "tactic": self.tactic,
+            "outcome": self.outcome,
+            "goalsAfter": list(self.goals_after),
+            "score": self.score,
+        }
+        if self.message is not None:
+            data["message"] = self.message
+        return data
+
+
+@dataclass(frozen=True)
+class SuggestResult:
+    """Checked suggestions for one site, best first (goal-closing ones first)."""
+
+    site: Site
+    goals_before: tuple[str, ...]
+    suggestions: tuple[Suggestion, ...]
+    n: int
+    model_s: float = 0.0
+    lean_s: float = 0.0
+
+    def accepted(self) -> list[Suggestion]:
+        return [s for s in self.suggestions if s.accepted]
+
+    def to_json(self, include_failed: bool) -> dict[str, Any]:
+        shown = self.suggestions if include_failed else self.accepted()
+        return {
+            "candidates": [s.to_json() for s in shown],
+            "goalsBefore": list(self.goals_before),
+            # Not in the client's interface; benchmarks read it (extra fields are harmless).
+            "timing": {
+                "modelMs": round(self.model_s * 1000, 1),
+                "leanMs": round(self.lean_s * 1000, 1),
+            },
+        }
+
+
+@dataclass
+class _Job:
+    """Work in flight for one cache key, shared by every request that asks for it."""
+
+    task: asyncio.Task[Any]
+    version: int
+    waiters: int = 0
+    stale: bool = False
+
+
+GoalSource = Callable[[], Awaitable[list[str] | None]]
+Report = Callable[[str], None]
+
+
+@dataclass
+class SuggestionEngine:
+    """Everything the handlers need; see the module docstring."""
+
+    settings: ServerSettings = field(default_factory=ServerSettings)
+    toolchain: str | None = None  # the --toolchain option (None: discover per file)
+    default_model: str | None = None  # the --model option (used when the setting is empty)
+    workers: int = 2
+
+    def __post_init__(self) -> None:
+        self._sessions: dict[tuple[str, str, str], LspProofSession] = {}
+        self._toolchains: dict[Path | None, Toolchain] = {}
+        self._proposer: Proposer | None = None
+        self._proposer_key: tuple[Any, ...] | None = None
+        self._cache: dict[tuple[str, int, int, int], SuggestResult] = {}
+        self._jobs: dict[tuple[Any, ...], _Job] = {}
+
+    # -- settings and lifecycle -------------------------------------------------------------
+
+    async def apply_settings(self, settings: ServerSettings) -> None:
+        """Take new settings; a different model is loaded on next use."""
+        self.settings = settings
+        for session in self._sessions.values():
+            session.timeout = settings.lean_check_s
+        if self._proposer is not None and self._proposer_key != self._model_key():
+            await self._close_model()
+
+    async def aclose(self) -> None:
+        for job in list(self._jobs.values()):
+            job.task.cancel()
+        await self._close_model()
+        sessions, self._sessions = list(self._sessions.values()), {}
+        await asyncio.gather(*(s.aclose() for s in sessions), return_exceptions=True)
+
+    def document_changed(self, uri: str, version: int) -> None:
+        """A new version: cancel older work for this document and forget its results."""
+        for job in list(self._jobs.values()):
+            if job.version < version and _job_uri(self._jobs, job) == uri:
+                job.stale = True
+                job.task.cancel()
+        for key in [k for k in self._cache if k[0] == uri and k[1] < version]:
+            del self._cache[key]
+
+    def document_closed(self, uri: str) -> None:
+        self.document_changed(uri, 1 << 62)
+
+    # -- suggestions --------------------------------------------------------------------------
+
+    def cached(self, uri: str, version: int, line: int, index: int) -> SuggestResult | None:
+        return self._cache.get((uri, version, line, index))
+
+    def cached_near(self, uri: str, version: int, line: int) -> list[SuggestResult]:
+        """Results for any position on `line` of this version (code actions over a range)."""
+        return [r for k, r in self._cache.items() if k[:3] == (uri, version, line)]
+
+    async def suggest(
+        self,
+        doc: Document,
+        line: int,
+        index: int,
+        *,
+        n: int | None = None,
+        goals: GoalSource | None = None,
+        report: Report | None = None,
+    ) -> SuggestResult:
+        """Checked suggestions at (line, index) of `doc`, from the cache when there."""
+        n = n or self.settings.n
+        key = (doc.uri, doc.version, line, index)
+        if (hit := self._cache.get(key)) is not None and hit.n >= n:
+            return hit
+        result = await self._shared(
+            ("suggest", *key, n), doc, lambda: self._suggest(doc, line, index, n, goals, report)
+        )
+        self._remember(key, result)
+        return result
+
+    async def _suggest(
+        self,
+        doc: Document,
+        line: int,
+        index: int,
+        n: int,
+        goals_source: GoalSource | None,
+        report: Report | None,
+    ) -> SuggestResult:
+        _check_document(doc)
+        site = site_at(doc.text, line, index, _file_name(doc))
+        session = await self._session_for(doc)
+        started = time.perf_counter()
+        goals = await goals_source() if goals_source is not None else None
+        if not goals:  # no answer from the editor (or no goals there): ask our own Lean
+            _say(report, "reading the goal")
+            goals = list(await self._goals(session, site))
+        lean_s = time.perf_counter() - started
+        if not goals:
+            return SuggestResult(site, (), (), n, lean_s=lean_s)
+        state = site.state(tuple(goals))
+        _say(report, f"asking the model for {n} candidates")
+        started = time.perf_counter()
+        candidates = await self._propose(state, n)
+        model_s = time.perf_counter() - started
+        _say(report, f"checking {len(candidates)} candidates with Lean")
+        started = time.perf_counter()
+        suggestions = await self._check(session, state, candidates)
+        lean_s += time.perf_counter() - started
+        return SuggestResult(site, state.goals, suggestions, n, model_s, lean_s)
+
+    async def _propose(self, state: ProofState, n: int) -> list[Candidate]:
+        proposer = self._model()
+        timeout = self.settings.model_s
+        try:
+            (group,) = await asyncio.wait_for(
+                proposer.propose([state], n, temperature=self.settings.temperature), timeout
+            )
+        except asyncio.TimeoutError:
+            raise ModelUnavailable(
+                f"the model did not answer within {timeout:.0f}s; raise "
+                "leanstar.timeouts.modelSeconds or use a faster model server"
+            ) from None
+        return group
+
+    async def _check(
+        self, session: LspProofSession, state: ProofState, candidates: list[Candidate]
+    ) -> tuple[Suggestion, ...]:
+        """Lean's verdict on each distinct candidate (the best-scored copy of duplicates)."""
+        best: dict[str, Candidate] = {}
+        empty = 0
+        for candidate in candidates:
+            tactic = candidate.tactic.strip()
+            if not tactic:
+                empty += 1
+                continue
+            kept = best.get(tactic)
+            if kept is None or candidate.score > kept.score:
+                best[tactic] = candidate
+        unique = list(best.values())
+        outcomes = await session.try_tactics(state, [c.tactic for c in unique])
+        if any(isinstance(o, Failed) and o.reason == "crash" for o in outcomes):
+            raise LeanCrashed(
+                "the Lean worker stopped while checking the candidates; it restarts for "
+                "the next request (try again)"
+            )
+        suggestions = [_suggestion(c, o) for c, o in zip(unique, outcomes, strict=True)]
+        if empty:
+            log.info("%d of %d samples held no tactic", empty, len(candidates))
+        suggestions.sort(key=lambda s: (RANK[s.outcome], -s.score))
+        return tuple(suggestions)
+
+    async def _goals(self, session: LspProofSession, site: Site) -> tuple[str, ...]:
+        """The goals at `site` from our own Lean (elaborating the proof up to there)."""
+        outcome = await session.try_tactic(site.state(), "skip")
+        if isinstance(outcome, Progress):
+            return outcome.state.goals
+        if isinstance(outcome, Proved):
+            return ()
+        if isinstance(outcome, Failed):
+            if outcome.reason == "crash":
+                raise LeanCrashed(
+                    "the Lean worker stopped while reading the goal; it restarts for the "
+                    "next request (try again)"
+                )
+            if outcome.reason == "header":
+                raise LeanError(
+                    f"{outcome.message}. Open the file inside its Lake project (or set "
+                    "$LEANSTAR_TOOLCHAIN); outside a project leanstar uses its embedded "
+                    "Lean, whose files start with `prelude` / `import LeanstarCore`"
+                )
+            raise TheoremNotFound(
+                f"Lean reports an error in the proof above the cursor: {outcome.message}"
+            )
+        raise LeanError(
+            f"Lean did not elaborate the proof within {outcome.seconds:.0f}s; raise "
+            "leanstar.timeouts.leanCheckSeconds"
+        )
+
+    # -- explain and prove ---------------------------------------------------------------------
+
+    async def explain(self, doc: Document, line: int, index: int) -> dict[str, Any] | None:
+        """The tactic at the cursor with the goals before and after it and a rationale;
+        None when the cursor is not on a tactic."""
+        _check_document(doc)
+        found = tactic_at(doc.text, line, index, _file_name(doc))
+        if found is None:
+            return None
+        key = ("explain", doc.uri, doc.version, found.start)
+        return await self._shared(key, doc, lambda: self._explain(doc, found))
+
+    async def _explain(self, doc: Document, found: TacticAt) -> dict[str, Any]:
+        session = await self._session_for(doc)
+        before = await self._goals(session, found.before)
+        state = found.before.state(before)
+        (outcome,) = await session.try_tactics(state, [found.tactic])
+        after = _goals_after(outcome)
+        rationale = await self._rationale(state, found.tactic, outcome)
+        return {
+            "tactic": found.tactic,
+            "goalsBefore": list(before),
+            "goalsAfter": list(after),
+            "rationale": rationale,
+        }
+
+    async def _rationale(self, state: ProofState, tactic: str, outcome: Outcome) -> str:
+        """Why the tactic is there, in words: `leanstar.explain` (model, else rules)."""
+        if isinstance(outcome, Failed):
+            return f"Lean rejects this tactic here: {outcome.message}"
+        try:
+            from leanstar.explain import explain_tactic
+        except ImportError:
+            return _rule_of_thumb(tactic, outcome)
+        generator, prompt_format = None, None
+        with contextlib.suppress(LeanstarError):
+            proposer = self._model()
+            generator, prompt_format = proposer.generator, proposer.format.name
+        options: dict[str, Any] = {"generator": generator, "timeout_s": self.settings.model_s}
+        if prompt_format is not None:
+            options["prompt_format"] = prompt_format
+        explanation = await explain_tactic(state.pp, tactic, **options)
+        return explanation.thought
+
+    async def prove(
+        self, doc: Document, line: int, index: int, report: Report | None = None
+    ) -> dict[str, Any]:
+        """Proof search for the theorem at the cursor; the edit replaces its proof."""
+        from leanstar.evaluate import Budget, search_theorem
+
+        _check_document(doc)
+        name = _file_name(doc)
+        site = site_at(doc.text, line, index, name)  # raises outside a tactic proof
+        source = next(
+            s for s in find_theorems(doc.text, name) if s.theorem.name == site.theorem.name
+        )
+        session = await self._session_for(doc)
+        proposer = self._model()
+        budget = Budget(attempts=4, samples=1, steps=16, time_s=120.0)
+        _say(report, f"searching for a proof of {source.name}")
+        results = await search_theorem(session, proposer, source.theorem, budget)
+        attempts = sum(len(r.attempts) for r in results)
+        found = next((r for r in results if r.proved and r.proof), None)
+        if found is None:
+            reason = results[-1].failure_reason if results else "no search ran"
+            if reason and reason.startswith("model error"):
+                raise ModelUnavailable(reason)
+            return {"proved": False, "attempts": attempts, "reason": reason}
+        start, end = position_of(doc.text, source.body_start), position_of(doc.text, source.end)
+        edit = {
+            "changes": {
+                doc.uri: [
+                    {
+                        "range": {"start": _pos(start), "end": _pos(end)},
+                        "newText": "\n" + found.proof,
+                    }
+                ]
+            }
+        }
+        return {"proved": True, "proof": found.proof, "edit": edit, "attempts": attempts}
+
+    # -- shared machinery ---------------------------------------------------------------------
+
+    async def _shared(
+        self, key: tuple[Any, ...], doc: Document, make: Callable[[], Coroutine[Any, Any, T]]
+    ) -> T:
+        """Run `make()` once per key; every request for the key awaits the same task.
+        A request cancelled by its client stops the work only when no one else waits."""
+        job = self._jobs.get(key)
+        if job is None or job.task.done():
+            job = _Job(asyncio.create_task(make()), doc.version)
+            self._jobs[key] = job
+            job.task.add_done_callback(lambda _, k=key, j=job: self._forget(k, j))
+        job.waiters += 1
+        try:
+            return await asyncio.shield(job.task)
+        except asyncio.CancelledError:
+            if job.stale and job.task.cancelled():
+                raise StaleRequest(
+                    f"{doc.uri} changed while this request ran; ask again for the new text"
+                ) from None
+            raise
+        finally:
+            job.waiters -= 1
+            if job.waiters == 0 and not job.task.done():
+                job.task.cancel()
+
+    def _forget(self, key: tuple[Any, ...], job: _Job) -> None:
+        if self._jobs.get(key) is job:
+            del self._jobs[key]
+        if not job.task.cancelled() and job.task.exception() is not None:
+            log.debug("job %s failed: %s", key, job.task.exception())
+
+    def _remember(self, key: tuple[str, int, int, int], result: SuggestResult) -> None:
+        self._cache[key] = result
+        while len(self._cache) > CACHE_ENTRIES:
+            self._cache.pop(next(iter(self._cache)))
+
+    async def _session_for(self, doc: Document) -> LspProofSession:
+        toolchain = await self._toolchain_for(doc.path)
+        key = (toolchain.kind, str(toolchain.lean), str(toolchain.cwd))
+        if key not in self._sessions:
+            self._sessions[key] = LspProofSession.start(
+                toolchain, workers=self.workers, timeout=self.settings.lean_check_s
+            )
+        return self._sessions[key]
+
+    async def _toolchain_for(self, path: Path | None) -> Toolchain:
+        folder = None if path is None else (find_project_root(path) or path.parent)
+        if folder not in self._toolchains:
+            self._toolchains[folder] = await asyncio.to_thread(find_toolchain, path, self.toolchain)
+        return self._toolchains[folder]
+
+    def _model_key(self) -> tuple[Any, ...]:
+        return (*self.settings.model_key(), self.default_model)
+
+    def _model(self) -> Proposer:
+        """The Proposer for the current model settings (loaded once per settings)."""
+        if self._proposer is not None and self._proposer_key == self._model_key():
+            return self._proposer
+        from leanstar.models.loading import (
+            default_model_spec,
+            load_generator,
+            read_checkpoint_format,
+        )
+        from leanstar.prompt import DEFAULT_FORMAT, get_format
+
+        spec = self.settings.model or self.default_model or default_model_spec()
+        if not spec:
+            raise ModelUnavailable(
+                "no model is set and this install has no packaged default model: set "
+                "leanstar.model.backend to a model (hf:PATH, ws://HOST:PORT from "
+                "`leanstar serve`, openai:http://HOST:PORT/v1#MODEL)"
+            )
+        options = _model_options(spec, self.settings)
+        local = Path(spec.removeprefix("hf:").removeprefix("vllm:"))
+        recorded = read_checkpoint_format(local) if local.is_dir() else None
+        name = self.settings.prompt_format or recorded or DEFAULT_FORMAT
+        try:
+            generator = load_generator(spec, prompt_format=self.settings.prompt_format, **options)
+        except ValueError as exc:
+            raise ModelUnavailable(f"leanstar.model.backend is not usable: {exc}") from exc
+        self._proposer = Proposer(generator, get_format(name))
+        self._proposer_key = self._model_key()
+        return self._proposer
+
+    async def _close_model(self) -> None:
+        proposer, self._proposer, self._proposer_key = self._proposer, None, None
+        if proposer is not None:
+            with contextlib.suppress(Exception):
+                await proposer.generator.aclose()
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _suggestion(candidate: Candidate, outcome: Outcome) -> Suggestion:
+    kind = outcome_kind(outcome)
+    message = outcome.message if isinstance(outcome, Failed) else None
+    if kind == "timeout":
+        message = f"Lean did not finish within {outcome.seconds:.0f}s"  # type: ignore[union-attr]
+    return Suggestion(
+        candidate.thought,
+        candidate.tactic.strip("\n"),
+        kind,
+        _goals_after(outcome),
+        round(candidate.score, 4),
+        message,
+    )
+
+
+def _goals_after(outcome: Outcome) -> tuple[str, ...]:
+    return outcome.state.goals if isinstance(outcome, Progress) else ()
+
+
+def _model_options(spec: str, settings: ServerSettings) -> dict[str, Any]:
+    """Constructor options for the backend a spec names: timeouts, and the token."""
+    if spec.startswith(("ws://", "wss://")):
+        return {"token": settings.token or None, "timeout": settings.model_s}
+    if spec.startswith(("openai:", "openai-chat:")):
+        if settings.token:
+            os.environ[TOKEN_ENV] = settings.token
+        # One quick retry: the editor would rather show "unreachable" than wait.
+        return {
+            "timeout": settings.model_s,
+            "max_retries": 1,
+            "backoff": 0.2,
+            "api_key_env": TOKEN_ENV if settings.token else "OPENAI_API_KEY",
+        }
+    return {}
+
+
+def _check_document(doc: Document) -> None:
+    if len(doc.text) > MAX_DOCUMENT_CHARS:
+        raise TheoremNotFound(
+            f"{doc.uri} has {len(doc.text):,} characters, more than the {MAX_DOCUMENT_CHARS:,} "
+            "leanstar checks; split the file"
+        )
+    try:
+        doc.text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = doc.text.count("\n", 0, exc.start) + 1
+        raise TheoremNotFound(
+            f"{doc.uri} is not valid Unicode text (a lone surrogate on line {line}); "
+            "save it as UTF-8"
+        ) from None
+
+
+def _file_name(doc: Document) -> str:
+    return str(doc.path) if doc.path is not None else doc.uri
+
+
+def _job_uri(jobs: dict[tuple[Any, ...], _Job], job: _Job) -> str | None:
+    return next((key[1] for key, value in jobs.items() if value is job), None)
+
+
+def _pos(position: tuple[int, int]) -> dict[str, int]:
+    return {"line": position[0], "character": position[1]}
+
+
+def _say(report: Report | None, message: str) -> None:
+    if report is not None:
+        report(message)
+
+
+def _rule_of_thumb(tactic: str, outcome: Outcome) -> str:
+    """A plain-words fallback until a model explanation is available."""
+    if isinstance(outcome, Proved):
+        return f"`{tactic}` closes the remaining goal here."
+    left = len(_goals_after(outcome))
+    return f"`{tactic}` transforms the goal; {left} goal{'s' if left != 1 else ''} remain after it."
