@@ -29,7 +29,7 @@ import asyncio
 import re
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,8 +97,10 @@ async def search_theorem(
     budget: Budget,
     *,
     temperature: float | None = None,
+    proofs_wanted: int = 1,
 ) -> list[SearchResult]:
-    """The searches `budget` runs on one theorem: one for chains, up to K for best-first."""
+    """The searches `budget` runs on one theorem: one for chains, up to K for best-first.
+    `proofs_wanted` > 1 lets chains go on after the first proof (expert iteration)."""
     if budget.method == "sample":
         result = await sample_chains(
             session,
@@ -108,6 +110,7 @@ async def search_theorem(
             max_calls=budget.steps,
             temperature=temperature,
             time_budget_s=budget.time_s,
+            proofs_wanted=proofs_wanted,
         )
         return [result]
     results: list[SearchResult] = []
@@ -150,6 +153,29 @@ _STATEMENT = re.compile(
     r"^\s*(?:theorem|lemma)\s+(?P<name>\S+)\s+(?P<signature>.*?)\s*:=\s*(?:by)?\s*(?:sorry)?\s*$",
     re.DOTALL,
 )
+
+
+def benchmark_theorems(name: str, *, header: str = "") -> tuple[list[Theorem], list[str]]:
+    """(theorems, broken records) of a benchmark by name: `embedded:train`,
+    `embedded:heldout`, `minif2f:valid`, `minif2f:test`, or a JSONL file (read with
+    `header` as each theorem's context)."""
+    kind, _, split = name.partition(":")
+    if kind == "embedded":
+        from leanstar.data.embedded_benchmark import load_embedded_benchmark
+
+        return load_embedded_benchmark(split or "heldout"), []
+    if kind == "minif2f":
+        from leanstar.data.minif2f import load_minif2f
+
+        return load_minif2f(split or "test"), []
+    path = Path(name)
+    if not path.is_file():
+        raise DataError(
+            f"unknown benchmark {name!r}: use embedded:train, embedded:heldout, minif2f:valid, "
+            "minif2f:test or a JSONL file"
+        )
+    benchmark = load_benchmark(path, context=header)
+    return benchmark.theorems, list(benchmark.broken)
 
 
 def theorem_from_record(record: dict[str, Any], *, context: str = "") -> Theorem:
@@ -267,6 +293,8 @@ async def evaluate(
     benchmark: str = "",
     broken: Sequence[str] = (),
     temperature: float | None = None,
+    proofs_wanted: int = 1,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
     progress: bool = False,
     console: Console | None = None,
 ) -> EvalReport:
@@ -276,7 +304,8 @@ async def evaluate(
     session's worker pool; give it at least that many workers). `broken` lists benchmark
     records that could not be read (from `load_benchmark`); they are reported, and a
     theorem name that appears twice is added to them. `progress` shows a rich progress bar
-    on `console`.
+    on `console`. `proofs_wanted` > 1 keeps chains going after the first proof (expert
+    iteration); `on_record(record)` is called after each theorem's record is written.
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
@@ -298,7 +327,7 @@ async def evaluate(
         resumed = len(unique) - len(pending)
         records = dict(earlier)
         tasks = _start_searches(
-            session, proposer, pending, budget, concurrency, temperature, run_info
+            session, proposer, pending, budget, concurrency, temperature, proofs_wanted, run_info
         )
         try:
             with _progress_bar(progress, console, len(unique), resumed) as bar:
@@ -307,6 +336,8 @@ async def evaluate(
                     writer.write(record)
                     records[record["theorem"]] = record
                     bar.advance(record["proved"])
+                    if on_record:
+                        on_record(record)
         finally:
             # Only reached with tasks left when something raised (a bug, a kill signal):
             # the records written so far stay, and a re-run resumes after them.
@@ -339,6 +370,7 @@ def _start_searches(
     budget: Budget,
     concurrency: int,
     temperature: float | None,
+    proofs_wanted: int,
     run_info: dict[str, str],
 ) -> list[asyncio.Future[dict[str, Any]]]:
     """One task per theorem, each yielding its result record; at most `concurrency` run
@@ -348,7 +380,12 @@ def _start_searches(
     async def one(theorem: Theorem) -> dict[str, Any]:
         async with limit:
             searches = await search_theorem(
-                session, proposer, theorem, budget, temperature=temperature
+                session,
+                proposer,
+                theorem,
+                budget,
+                temperature=temperature,
+                proofs_wanted=proofs_wanted,
             )
             return _record(theorem, searches, run_info)
 

@@ -180,6 +180,7 @@ class SearchResult:
     failure_reason: str | None = None
     attempts: list[Step] = field(default_factory=list)
     trajectory: Trajectory | None = None
+    more_trajectories: list[Trajectory] = field(default_factory=list)  # with proofs_wanted > 1
     rejected_proofs: list[dict[str, str]] = field(default_factory=list)
     counts: SearchCounts = field(default_factory=SearchCounts)
     timing: SearchTiming = field(default_factory=SearchTiming)
@@ -194,6 +195,7 @@ class SearchResult:
             "counts": self.counts.to_dict(),
             "timing": self.timing.to_dict(),
             "trajectory": self.trajectory.to_dict() if self.trajectory else None,
+            "more_trajectories": [t.to_dict() for t in self.more_trajectories],
             "rejected_proofs": self.rejected_proofs,
             "attempts": [step.to_dict() for step in self.attempts],
         }
@@ -285,6 +287,8 @@ class _Run:
 
         The re-check is not cut short by the time budget: a proof found in time is judged.
         """
+        if proved.proof in self.proofs():
+            return False  # the same proof again (another chain): nothing new
         if any(r["proof"] == proved.proof for r in self.result.rejected_proofs):
             self.result.counts.failures["recheck"] += 1  # judged already this search
             return False
@@ -293,14 +297,23 @@ class _Run:
             self.session.check_proof(self.theorem, proved.proof), "lean", bounded=False
         )
         if isinstance(verdict, Proved):
-            self.result.proved = True
-            self.result.proof = proved.proof
-            self.result.trajectory = Trajectory(self.theorem.name, list(path), proved.proof)
+            trajectory = Trajectory(self.theorem.name, list(path), proved.proof)
+            if self.result.proved:
+                self.result.more_trajectories.append(trajectory)
+            else:
+                self.result.proved = True
+                self.result.proof = proved.proof
+                self.result.trajectory = trajectory
             return True
         message = verdict.message if isinstance(verdict, Failed) else "the re-check timed out"
         self.result.rejected_proofs.append({"proof": proved.proof, "message": message})
         self.result.counts.failures["recheck"] += 1
         return False
+
+    def proofs(self) -> list[str]:
+        """The distinct proofs confirmed so far."""
+        found = [self.result.trajectory, *self.result.more_trajectories]
+        return [t.proof for t in found if t is not None and t.proof is not None]
 
     def finish(self, failure_reason: str | None) -> SearchResult:
         result = self.result
@@ -348,12 +361,15 @@ async def sample_chains(
     max_calls: int = 50,
     temperature: float | None = None,
     time_budget_s: float = 600.0,
+    proofs_wanted: int = 1,
 ) -> SearchResult:
     """K = `chains` independent chains of at most N = `max_calls` tactic calls each.
 
     Each step: one `generate` call with one prompt per live chain (n=1), then the tactics
     checked in parallel (grouped by state). A failed call counts and the chain stays; a
-    Progress moves the chain; the first proof that passes the whole re-check wins.
+    Progress moves the chain; the first proof that passes the whole re-check wins. With
+    `proofs_wanted` > 1 (expert iteration keeps up to 3 traces per theorem) the other
+    chains go on until that many distinct proofs are found; a chain stops at its proof.
     """
     if chains < 1 or max_calls < 1:
         raise ValueError(f"chains and max_calls must be at least 1, got {chains}, {max_calls}")
@@ -381,8 +397,10 @@ async def sample_chains(
                 elif isinstance(outcome, Proved) and await run.confirm(
                     outcome, [*chain.path, step]
                 ):
-                    return ""
-        return BUDGET
+                    chain.calls = max_calls  # this chain is done
+                    if len(run.proofs()) >= proofs_wanted:
+                        return ""
+        return "" if run.result.proved else BUDGET
 
     return await run.run(body())
 

@@ -122,8 +122,12 @@ def finetune(
     stage: str = "sft",
     command: str = "",
     progress: bool = True,
+    tokenizer_corpus: Sequence[str] = (),
 ) -> FinetuneResult:
     """Train `init` (default: `config.base`) on `datasets` into `stage_dir/model`.
+
+    For a from-scratch model, the tokenizer is trained on the stage's texts plus
+    `tokenizer_corpus` (the text of later stages, e.g. the CoT data with its thoughts).
 
     Resumes from the last complete checkpoint in `stage_dir/checkpoints`. Every dataset
     must record `prompt_format`. Raises TrainingError (disk full, nothing to train on)
@@ -148,7 +152,8 @@ def finetune(
 
     init = init or config.base
     if init == SCRATCH:
-        init = str(_scratch_init(config.scratch, texts, stage_dir / "init", config.seed))
+        corpus = [p + t for p, t in texts] + list(tokenizer_corpus)
+        init = str(_scratch_init(config.scratch, corpus, stage_dir / "init", config.seed))
     model, tokenizer = _load(init, config)
     encoded, dropped = _encode_all(tokenizer, texts, config.max_length)
     if not encoded:
@@ -215,7 +220,7 @@ def _scratch_init(
         return folder
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    corpus = [prompt + target for prompt, target in texts] + sample_corpus()
+    corpus = texts + sample_corpus()
     build_tiny_model(
         tmp,
         corpus,

@@ -1,0 +1,267 @@
+"""`leanstar-train`: the Lean-STaR training pipeline, stage by stage or whole.
+
+    leanstar-train pipeline --config configs/embedded.toml    every stage, resumable
+    leanstar-train data --source embedded:train --out D/sft.jsonl
+    leanstar-train rationales --data D/sft.jsonl --out D/cot.jsonl [--oracle rules|SPEC]
+    leanstar-train sft --data D/sft.jsonl --out runs/x/sft [--config C.toml] [--base PATH|scratch]
+    leanstar-train cot --data D/cot.jsonl --init runs/x/sft/model --out runs/x/cot
+    leanstar-train star --model runs/x/cot/model --cot-data D/cot.jsonl --run runs/x
+    leanstar-train export runs/x/star2/model --to leanstar/models/default
+
+Stages that fine-tune read their hyperparameters from `--config` (the [sft], [cot] or
+[star] section; the paper's 7B recipe when absent). Every stage resumes after a kill.
+Several GPUs: `accelerate launch -m leanstar.training.cli sft ...` or `torchrun`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from leanstar import __version__
+from leanstar.errors import LeanstarError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    args.command_line = "leanstar-train " + shlex.join(argv)
+    console = Console(highlight=False)
+    try:
+        return int(args.run(args, console) or 0)
+    except LeanstarError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}")
+        return 2
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted; run the same command again to resume")
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leanstar-train", description="Lean-STaR training: SFT, rationales, CoT, STaR."
+    )
+    parser.add_argument("--version", action="version", version=f"leanstar {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
+
+    pipeline = commands.add_parser("pipeline", help="every stage from a TOML config")
+    pipeline.add_argument("--config", type=Path, required=True)
+    pipeline.add_argument("--run-dir", type=Path, help="override [run] dir")
+    pipeline.add_argument("--no-progress", action="store_true")
+    pipeline.set_defaults(run=run_pipeline)
+
+    data = commands.add_parser("data", help="build an SFT dataset of (state, tactic) steps")
+    data.add_argument(
+        "--source",
+        required=True,
+        help="embedded:train | leandojo:SPLIT.json | trace:FILE.jsonl | leanstar-json:FILE",
+    )
+    data.add_argument("--out", type=Path, required=True)
+    data.add_argument("--format", default="leanstar-chatml-sft", help="prompt format recorded")
+    data.add_argument("--limit", type=int, default=0)
+    data.set_defaults(run=run_data)
+
+    rationales = commands.add_parser("rationales", help="retrospective rationales (thoughts)")
+    rationales.add_argument("--data", type=Path, required=True, help="an SFT dataset")
+    rationales.add_argument("--out", type=Path, required=True)
+    rationales.add_argument(
+        "--oracle", default="rules", help="rules | openai-chat:URL#MODEL | hf:PATH | ..."
+    )
+    rationales.add_argument("--format", default="leanstar-chatml-cot")
+    rationales.add_argument("--concurrency", type=int, default=8)
+    rationales.add_argument("--retries", type=int, default=2)
+    rationales.add_argument("--timeout", type=float, default=120.0, help="seconds per answer")
+    rationales.add_argument(
+        "--usd-per-1k-tokens", type=float, default=0.0, help="for the cost figure"
+    )
+    rationales.set_defaults(run=run_rationales)
+
+    for name, help_text, fmt in (
+        ("sft", "fine-tune on state -> tactic", "leanstar-chatml-sft"),
+        ("cot", "fine-tune on state -> thought + tactic", "leanstar-chatml-cot"),
+    ):
+        stage = commands.add_parser(name, help=help_text)
+        stage.add_argument("--data", type=Path, required=True, nargs="+")
+        stage.add_argument("--out", type=Path, required=True, help="the stage folder")
+        stage.add_argument("--config", type=Path, help=f"a pipeline TOML (its [{name}] section)")
+        stage.add_argument("--init", help="start from this checkpoint (default: the config's base)")
+        stage.add_argument("--format", default=fmt)
+        stage.add_argument("--epochs", type=float)
+        stage.add_argument("--learning-rate", type=float)
+        stage.add_argument("--lora", action="store_true", help="train LoRA adapters (peft)")
+        stage.set_defaults(run=run_finetune, section=name)
+
+    star = commands.add_parser("star", help="expert iteration: sample, verify, fine-tune")
+    star.add_argument("--model", type=Path, required=True, help="the model to start from")
+    star.add_argument("--cot-data", type=Path, required=True)
+    star.add_argument("--run", type=Path, required=True, help="iterations go to RUN/starI")
+    star.add_argument("--iterations", type=int, default=1)
+    star.add_argument("--first", type=int, default=1, help="number of the first iteration")
+    star.add_argument("--config", type=Path, help="a pipeline TOML (its [star] section)")
+    star.add_argument("--format", default="leanstar-chatml-cot")
+    star.set_defaults(run=run_star)
+
+    export = commands.add_parser("export", help="copy a trained model somewhere, atomically")
+    export.add_argument("model", type=Path)
+    export.add_argument("--to", type=Path, required=True)
+    export.set_defaults(run=run_export)
+    return parser
+
+
+def run_pipeline(args: argparse.Namespace, console: Console) -> int:
+    from leanstar.training.config import load_config
+    from leanstar.training.pipeline import Pipeline
+
+    config = load_config(args.config, run_dir=args.run_dir)
+    pipeline = Pipeline(
+        config, command=args.command_line, console=console, progress=not args.no_progress
+    )
+    record = pipeline.run_all()
+    console.print(f"run folder: {config.run_dir}  (total {record.get('total_wall_s', 0):.0f} s)")
+    return 0
+
+
+def run_data(args: argparse.Namespace, console: Console) -> int:
+    from leanstar.training import data
+
+    kind, _, where = args.source.partition(":")
+    limit = args.limit or None
+    if kind == "embedded":
+        examples = asyncio.run(data.from_embedded(where or "train", limit=limit))
+    elif kind == "leandojo":
+        examples = data.from_leandojo(where)[:limit]
+    elif kind == "trace":
+        examples = data.from_trace(where)[:limit]
+    elif kind == "leanstar-json":
+        examples = data.from_leanstar_json(where, args.format)[:limit]
+    else:
+        raise LeanstarError(f"unknown --source {args.source!r}")
+    info = data.write_dataset(
+        args.out,
+        examples,
+        prompt_format=args.format,
+        source=args.source,
+        created_by=args.command_line,
+    )
+    console.print(f"{info.examples} examples -> {info.path} (sha256 {info.sha256[:12]})")
+    return 0
+
+
+def run_rationales(args: argparse.Namespace, console: Console) -> int:
+    from leanstar.training.rationales import generate_rationales
+
+    stats = generate_rationales(
+        args.data,
+        args.out,
+        oracle=args.oracle,
+        prompt_format=args.format,
+        concurrency=args.concurrency,
+        retries=args.retries,
+        timeout_s=args.timeout,
+        usd_per_1k_tokens=args.usd_per_1k_tokens,
+        command=args.command_line,
+    )
+    console.print(stats.to_dict())
+    return 0
+
+
+def _section_config(path: Path | None, section: str):
+    from leanstar.training.config import load_config
+    from leanstar.training.finetune import FinetuneConfig
+
+    if path is None:
+        return FinetuneConfig()
+    config = load_config(path)
+    return {"sft": config.sft, "cot": config.cot, "star": config.star_training}[section]
+
+
+def run_finetune(args: argparse.Namespace, console: Console) -> int:
+    from leanstar.training.finetune import finetune, write_stage_summary
+
+    config = _section_config(args.config, args.section)
+    if args.epochs is not None:
+        config.epochs = args.epochs
+    if args.learning_rate is not None:
+        config.learning_rate = args.learning_rate
+    if args.lora:
+        config.lora = True
+    result = finetune(
+        config,
+        args.data,
+        args.out,
+        prompt_format=args.format,
+        init=args.init,
+        stage=args.section,
+        command=args.command_line,
+    )
+    write_stage_summary(args.out, result)
+    console.print(
+        f"{args.section}: {result.steps} steps, loss {result.train_loss}, "
+        f"{result.tokens_per_s:.0f} tokens/s -> {result.model_dir}"
+    )
+    return 0
+
+
+def run_star(args: argparse.Namespace, console: Console) -> int:
+    from leanstar.evaluate import benchmark_theorems
+    from leanstar.training.config import load_config
+    from leanstar.training.finetune import FinetuneConfig
+    from leanstar.training.star import StarConfig, expert_iteration
+
+    if args.config:
+        config = load_config(args.config)
+        star, training = config.star, config.star_training
+    else:
+        star, training = StarConfig(), FinetuneConfig()
+    theorems, _ = benchmark_theorems(star.benchmark)
+    model = args.model
+    for i in range(args.first, args.first + args.iterations):
+        result = expert_iteration(
+            model_dir=model,
+            theorems=theorems,
+            cot_dataset=args.cot_data,
+            iteration_dir=args.run / f"star{i}",
+            star=star,
+            training=training,
+            prompt_format=args.format,
+            command=args.command_line,
+        )
+        console.print(
+            f"star{i}: proved {result.proved}/{result.theorems} training theorems, "
+            f"{result.new_examples} new examples -> {result.model_dir}"
+        )
+        model = result.model_dir
+    return 0
+
+
+def run_export(args: argparse.Namespace, console: Console) -> int:
+    import shutil
+
+    from leanstar.models.loading import read_checkpoint_format
+
+    if read_checkpoint_format(args.model) is None:
+        raise LeanstarError(f"{args.model} is not a trained leanstar checkpoint (no leanstar.json)")
+    tmp = args.to.with_name(args.to.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(args.model, tmp)
+    shutil.rmtree(args.to, ignore_errors=True)
+    tmp.rename(args.to)
+    console.print(f"{args.model} -> {args.to}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""`leanstar-train pipeline --config FILE`: the paper's whole recipe, stage by stage.
+
+    data        (state, tactic) steps             RUN/data/sft.jsonl
+    rationales  a thought for each step           RUN/data/cot.jsonl
+    sft         state -> tactic                   RUN/sft/model
+    cot         state -> thought + tactic         RUN/cot/model      (from the SFT model)
+    star1..N    expert iteration                  RUN/starI/model    (from the previous model)
+    eval        pass@k of every stage's model     RUN/eval/STAGE.jsonl, RUN/eval/table.md
+    export      the last model copied to [export] to (e.g. the packaged default model)
+
+Rationales come before SFT training here: they depend only on the data (the oracle sees
+the ground-truth tactic), and a from-scratch tokenizer is then trained on text that
+includes them. Every stage is skipped when its output exists, so a killed pipeline goes
+on from the stage it was in (and that stage from its own last checkpoint or record).
+`RUN/pipeline.json` keeps each stage's wall time and figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from leanstar.data.jsonl import atomic_write_json, atomic_write_text
+from leanstar.evaluate import Budget, benchmark_theorems
+from leanstar.models.loading import CHECKPOINT_META, read_checkpoint_format
+from leanstar.prompt import get_format
+from leanstar.training import data as datasets
+from leanstar.training.config import PipelineConfig
+from leanstar.training.finetune import FinetuneConfig, finetune, model_done
+from leanstar.training.rationales import generate_rationales
+from leanstar.training.sampling import search_with_checkpoint
+from leanstar.training.star import expert_iteration
+
+
+class Pipeline:
+    """Runs the stages of one config into its run folder (see the module docstring)."""
+
+    def __init__(
+        self, config: PipelineConfig, *, command: str, console: Console, progress: bool = True
+    ) -> None:
+        self.config = config
+        self.run = config.run_dir
+        self.command = command
+        self.console = console
+        self.progress = progress
+        self.record_path = self.run / "pipeline.json"
+        self.record: dict[str, Any] = {}
+        if self.record_path.is_file():
+            self.record = json.loads(self.record_path.read_text(encoding="utf-8"))
+
+    # -- the stages, in order ------------------------------------------------------------
+
+    def run_all(self) -> dict[str, Any]:
+        self.run.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.config.path, self.run / "config.toml")
+        self.stage("data", self.data)
+        self.stage("rationales", self.rationales)
+        self.stage("sft", self.sft)
+        self.stage("cot", self.cot)
+        previous = self.run / "cot" / "model"
+        for i in range(1, self.config.iterations + 1):
+            self.stage(f"star{i}", lambda i=i, start=previous: self.star(i, start))
+            previous = self.run / f"star{i}" / "model"
+        self.stage("eval", self.evaluate)
+        if self.config.export_to:
+            self.stage("export", lambda: self.export(previous, self.config.export_to))
+        return self.record
+
+    def stage(self, name: str, body: Callable[[], dict[str, Any] | None]) -> None:
+        entry = self.record.get(name, {})
+        if entry.get("done"):
+            self.console.print(f"[dim]{name}: done earlier, skipped[/]")
+            return
+        self.console.rule(f"[bold]{name}")
+        started = time.perf_counter()
+        figures = body() or {}
+        # Wall time adds up over resumed runs of the same stage.
+        wall = entry.get("wall_s", 0.0) + time.perf_counter() - started
+        self.record[name] = {**figures, "done": True, "wall_s": round(wall, 1)}
+        self.record["total_wall_s"] = round(
+            sum(v.get("wall_s", 0.0) for v in self.record.values() if isinstance(v, dict)), 1
+        )
+        atomic_write_json(self.record_path, self.record)
+        self.console.print(f"{name}: {wall:.1f} s")
+
+    def data(self) -> dict[str, Any]:
+        out = self.run / "data" / "sft.jsonl"
+        if not datasets.dataset_done(out):
+            examples = self._load_source()
+            datasets.write_dataset(
+                out,
+                examples,
+                prompt_format=self.config.sft_format,
+                source=self.config.source,
+                created_by=self.command,
+            )
+        _, info = datasets.read_dataset(out)
+        return {"examples": info.examples, "sha256": info.sha256}
+
+    def _load_source(self) -> list[datasets.Example]:
+        kind, _, where = self.config.source.partition(":")
+        limit = self.config.limit or None
+        if kind == "embedded":
+            return asyncio.run(
+                datasets.from_embedded(
+                    where or "train", limit=limit, alternatives=self.config.alternatives
+                )
+            )
+        if kind == "leandojo":
+            return datasets.from_leandojo(where)[:limit]
+        if kind == "trace":
+            return datasets.from_trace(where)[:limit]
+        if kind == "leanstar-json":
+            return datasets.from_leanstar_json(where, self.config.sft_format)[:limit]
+        raise datasets.DataError(
+            f"unknown [data] source {self.config.source!r}: use embedded:train, "
+            "leandojo:PATH, trace:PATH or leanstar-json:PATH"
+        )
+
+    def rationales(self) -> dict[str, Any]:
+        settings = dict(self.config.rationales)
+        stats = generate_rationales(
+            self.run / "data" / "sft.jsonl",
+            self.run / "data" / "cot.jsonl",
+            oracle=settings.pop("oracle", "rules"),
+            prompt_format=self.config.cot_format,
+            progress=self.progress,
+            command=self.command,
+            **settings,
+        )
+        return stats.to_dict()
+
+    def _finetune(
+        self,
+        stage: str,
+        config: FinetuneConfig,
+        data: str,
+        fmt: str,
+        init: str | None,
+        tokenizer_corpus: list[str] | None = None,
+    ) -> dict[str, Any]:
+        stage_dir = self.run / stage
+        if not model_done(stage_dir):
+            finetune(
+                config,
+                [self.run / "data" / data],
+                stage_dir,
+                prompt_format=fmt,
+                init=init,
+                stage=stage,
+                command=self.command,
+                progress=self.progress,
+                tokenizer_corpus=tokenizer_corpus or (),
+            )
+        return _model_metrics(stage_dir / "model")
+
+    def sft(self) -> dict[str, Any]:
+        # A from-scratch tokenizer should know the thoughts too: train it on both sets.
+        cot, _ = datasets.read_dataset(self.run / "data" / "cot.jsonl")
+        fmt = get_format(self.config.cot_format)
+        corpus = [fmt.render(e.state) + fmt.target(e.thought, e.tactic) for e in cot]
+        return self._finetune(
+            "sft", self.config.sft, "sft.jsonl", self.config.sft_format, None, corpus
+        )
+
+    def cot(self) -> dict[str, Any]:
+        init = str(self.run / "sft" / "model")
+        return self._finetune("cot", self.config.cot, "cot.jsonl", self.config.cot_format, init)
+
+    def star(self, iteration: int, start: Path) -> dict[str, Any]:
+        theorems, _ = benchmark_theorems(self.config.star.benchmark)
+        result = expert_iteration(
+            model_dir=start,
+            theorems=theorems,
+            cot_dataset=self.run / "data" / "cot.jsonl",
+            iteration_dir=self.run / f"star{iteration}",
+            star=self.config.star,
+            training=self.config.star_training,
+            prompt_format=self.config.cot_format,
+            command=self.command,
+            progress=self.progress,
+        )
+        return {**result.stats, **_model_metrics(result.model_dir)}
+
+    def evaluate(self) -> dict[str, Any]:
+        settings = self.config.eval
+        budget = Budget.parse(settings.budget, time_s=settings.time_s)
+        theorems, _ = benchmark_theorems(settings.benchmark)
+        theorems = theorems[: settings.limit or None]
+        stages = settings.stages or [
+            "sft",
+            "cot",
+            *(f"star{i}" for i in range(1, self.config.iterations + 1)),
+        ]
+        rows = []
+        for stage in stages:
+            model = self.run / stage / "model"
+            out = self.run / "eval" / f"{stage}.jsonl"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self.console.print(f"evaluating {stage} on {settings.benchmark} at {budget}")
+            report = asyncio.run(
+                search_with_checkpoint(
+                    model,
+                    theorems,
+                    budget,
+                    out,
+                    temperature=settings.temperature,
+                    max_new_tokens=settings.max_new_tokens,
+                    concurrency=settings.concurrency,
+                    lean_workers=settings.lean_workers,
+                    lean_timeout_s=settings.lean_timeout_s,
+                    benchmark=settings.benchmark,
+                    progress=self.progress,
+                )
+            )
+            rows.append(
+                {
+                    "stage": stage,
+                    "proved": report.proved,
+                    "theorems": report.theorems,
+                    "pass_rate": round(report.pass_rate, 4),
+                    "wall_s": round(report.wall_s, 1),
+                }
+            )
+        table = render_table(rows, settings.benchmark, str(budget), self.command)
+        atomic_write_text(self.run / "eval" / "table.md", table)
+        self.console.print(table)
+        return {"budget": str(budget), "benchmark": settings.benchmark, "rows": rows}
+
+    def export(self, model: Path, to: Path) -> dict[str, Any]:
+        """Copy the final model (with its leanstar.json record) to `to`, atomically."""
+        tmp = to.with_name(to.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(model, tmp)
+        record = json.loads((tmp / CHECKPOINT_META).read_text(encoding="utf-8"))
+        record["pipeline"] = {
+            "config": self.config.raw,
+            "run_dir": str(self.run),
+            "command": self.command,
+            "evaluation": self.record.get("eval", {}),
+        }
+        atomic_write_json(tmp / CHECKPOINT_META, record)
+        shutil.rmtree(to, ignore_errors=True)
+        tmp.rename(to)
+        size = sum(f.stat().st_size for f in to.iterdir())
+        return {"to": str(to), "bytes": size}
+
+
+def _model_metrics(model: Path) -> dict[str, Any]:
+    record = json.loads((model / CHECKPOINT_META).read_text(encoding="utf-8"))
+    metrics = dict(record["metrics"])
+    metrics["train_wall_s"] = metrics.pop("wall_s", None)
+    return {"model": str(model), "format": read_checkpoint_format(model), **metrics}
+
+
+def render_table(rows: list[dict[str, Any]], benchmark: str, budget: str, command: str) -> str:
+    lines = [
+        f"pass@k on {benchmark}, budget {budget} (attempts x samples x steps)",
+        "",
+        "| stage | proved | pass rate |",
+        "|---|---|---|",
+    ]
+    for row in rows:
+        rate = f"{100 * row['pass_rate']:.1f}%"
+        lines.append(f"| {row['stage']} | {row['proved']}/{row['theorems']} | {rate} |")
+    lines += ["", f"command: `{command}`", ""]
+    return "\n".join(lines)

@@ -1,0 +1,225 @@
+"""`leanstar-train star`: expert iteration (the STaR loop of Lean-STaR).
+
+One iteration, in its own folder `starN/`:
+
+1. `samples.jsonl`: K sampled proof attempts per training theorem with the current model
+   (leanstar.search's sampling chains, vLLM when it imports and a GPU is there,
+   transformers otherwise), every proof re-checked whole by Lean. One record per theorem,
+   written as it finishes: a killed run resumes after the last finished theorem.
+2. `new.jsonl`: the steps of the proofs found: at most `max_traces` distinct proofs per
+   theorem, steps whose tactic spans lines dropped, steps that repeat the previous state
+   collapsed, (state, tactic) pairs de-duplicated per theorem.
+3. `model/`: the current model fine-tuned on the CoT data + the new data.
+
+The paper: K = 32 at temperature 0.7, at most 5 steps, 30 s per theorem, 3 traces per
+theorem, one epoch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from leanstar.data.jsonl import atomic_write_json, read_jsonl
+from leanstar.evaluate import Budget
+from leanstar.proofs import Theorem
+from leanstar.training.data import Example, dataset_done, write_dataset
+from leanstar.training.faults import maybe_crash
+from leanstar.training.finetune import FinetuneConfig, finetune, model_done
+from leanstar.training.sampling import search_with_checkpoint
+
+
+@dataclass
+class StarConfig:
+    samples: int = 32  # K attempts per theorem
+    max_steps: int = 5  # tactic calls per attempt
+    time_per_theorem_s: float = 30.0
+    temperature: float = 0.7
+    max_traces: int = 3  # kept proofs per theorem
+    concurrency: int = 8  # theorems searched at once
+    lean_workers: int = 8
+    lean_timeout_s: float = 30.0
+    max_new_tokens: int = 512
+    backend: str = "auto"  # "auto" | "hf" | "vllm"
+    limit: int = 0  # sample only the first N training theorems (0: all)
+    benchmark: str = "embedded:train"  # the theorems to sample proofs of
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StarConfig:
+        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
+        if unknown:
+            from leanstar.training.finetune import TrainingError
+
+            raise TrainingError(f"unknown [star] settings {unknown}")
+        return cls(**data)
+
+
+@dataclass
+class StarResult:
+    iteration_dir: Path
+    theorems: int
+    proved: int
+    new_examples: int
+    model_dir: Path
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+async def sample_proofs(
+    model_dir: Path,
+    theorems: Sequence[Theorem],
+    out: Path,
+    config: StarConfig,
+    *,
+    prompt_format: str,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Step 1: sample and check; returns the sampling summary (resumable through `out`)."""
+    finished = 0
+
+    def crash_point(record: dict[str, Any]) -> None:
+        nonlocal finished
+        finished += 1
+        maybe_crash("star:theorem", finished)
+
+    report = await search_with_checkpoint(
+        model_dir,
+        theorems,
+        Budget(config.samples, 1, config.max_steps, time_s=config.time_per_theorem_s),
+        out,
+        prompt_format=prompt_format,
+        backend=config.backend,
+        temperature=config.temperature,
+        max_new_tokens=config.max_new_tokens,
+        concurrency=config.concurrency,
+        lean_workers=config.lean_workers,
+        lean_timeout_s=config.lean_timeout_s,
+        proofs_wanted=config.max_traces,
+        benchmark="expert iteration",
+        on_record=crash_point,
+        progress=progress,
+    )
+    return report.to_dict()
+
+
+def traces_to_examples(records: Sequence[dict[str, Any]], max_traces: int) -> list[Example]:
+    """Step 2: the steps of the proofs found (see the module docstring for the rules)."""
+    examples: list[Example] = []
+    for record in records:
+        if not record.get("proved"):
+            continue
+        trajectories = []
+        for search in record.get("searches", []):
+            found = [search.get("trajectory"), *search.get("more_trajectories", [])]
+            trajectories.extend(t for t in found if t and t.get("proof"))
+        seen_proofs: set[str] = set()
+        seen_steps: set[tuple[str, str]] = set()
+        kept = 0
+        for trajectory in trajectories:
+            if kept >= max_traces or trajectory["proof"] in seen_proofs:
+                continue
+            seen_proofs.add(trajectory["proof"])
+            kept += 1
+            steps = _collapse_repeats(trajectory["steps"])
+            for index, step in enumerate(steps):
+                tactic = step["tactic"]
+                if "\n" in tactic or (step["state_before"], tactic) in seen_steps:
+                    continue
+                seen_steps.add((step["state_before"], tactic))
+                examples.append(
+                    Example(
+                        step["state_before"],
+                        tactic,
+                        step.get("thought", ""),
+                        record["theorem"],
+                        1000 * kept + index,
+                        "star",
+                    )
+                )
+    return examples
+
+
+def _collapse_repeats(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """When a step leaves the state as it was, the next step starts from the same state:
+    keep only the last step taken from each run of equal states."""
+    kept: list[dict[str, Any]] = []
+    for step in steps:
+        if kept and kept[-1]["state_before"] == step["state_before"]:
+            kept[-1] = step
+        else:
+            kept.append(step)
+    return kept
+
+
+def expert_iteration(
+    *,
+    model_dir: Path,
+    theorems: Sequence[Theorem],
+    cot_dataset: Path,
+    iteration_dir: Path,
+    star: StarConfig,
+    training: FinetuneConfig,
+    prompt_format: str,
+    command: str = "",
+    progress: bool = True,
+) -> StarResult:
+    """One STaR iteration from `model_dir`; each of its three steps is skipped when done."""
+    iteration_dir.mkdir(parents=True, exist_ok=True)
+    samples = iteration_dir / "samples.jsonl"
+    new = iteration_dir / "new.jsonl"
+    theorems = list(theorems)[: star.limit or None]
+    stats: dict[str, Any] = {}
+    if not dataset_done(new):
+        summary = asyncio.run(
+            sample_proofs(
+                model_dir, theorems, samples, star, prompt_format=prompt_format, progress=progress
+            )
+        )
+        records = read_jsonl(samples)
+        examples = traces_to_examples(records, star.max_traces)
+        write_dataset(
+            new,
+            examples,
+            prompt_format=prompt_format,
+            source=f"expert iteration of {model_dir}",
+            created_by=command,
+        )
+        stats = {
+            "theorems": len(theorems),
+            "proved": sum(1 for r in records if r.get("proved")),
+            "new_examples": len(examples),
+            "sampling": {k: summary.get(k) for k in ("pass_rate", "wall_s", "counts", "timing")},
+        }
+        atomic_write_json(iteration_dir / "stats.json", stats)
+    else:
+        stats = _read_json(iteration_dir / "stats.json")
+    if not model_done(iteration_dir):
+        finetune(
+            training,
+            [cot_dataset, new],
+            iteration_dir,
+            prompt_format=prompt_format,
+            init=str(model_dir),
+            stage=iteration_dir.name,
+            command=command,
+            progress=progress,
+        )
+    return StarResult(
+        iteration_dir,
+        stats.get("theorems", 0),
+        stats.get("proved", 0),
+        stats.get("new_examples", 0),
+        iteration_dir / "model",
+        stats,
+    )
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    import json
+
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+__all__ = ["StarConfig", "StarResult", "expert_iteration", "sample_proofs", "traces_to_examples"]
