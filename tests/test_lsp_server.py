@@ -1,0 +1,305 @@
+"""End to end: `leanstar lsp` as a subprocess, driven by a pytest-lsp client, with the real
+embedded Lean and an OpenAI-compatible model double (tests/models_fixtures.LoopbackServer)
+whose answers the tests choose, so every verdict below comes from Lean itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from models_fixtures import LoopbackServer, Request
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from leanstar.lean.pool import LeanWorker
+from leanstar.lean.toolchain import find_toolchain
+from leanstar.prompt import DEFAULT_FORMAT, get_format
+
+DOCUMENT = """prelude
+import LeanstarCore
+
+theorem add_zero_example (n : Nat) : n + 0 = n := by
+  sorry
+
+theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p := by
+  obtain ⟨hp, hq⟩ := h
+  constructor
+  · exact hq
+  · exact hp
+"""
+SORRY = types.Position(line=4, character=2)
+CONSTRUCTOR = types.Position(line=8, character=3)
+# (thought, tactic) the model double answers, in order: one proves the goal, one makes
+# no progress but is accepted, one names a lemma that does not exist.
+ANSWERS = [
+    ("Skipping changes nothing, but Lean accepts it.", "skip"),
+    ("Adding zero changes nothing.", "simp"),
+    ("Maybe a lemma does it.", "exact no_such_lemma n"),
+]
+# A context that takes Lean a few seconds to elaborate: time to cancel or kill mid-request.
+FILLER = "\n".join(
+    f"theorem filler_{i} (a b c : Nat) (h1 : a = b) (h2 : b = c) : a = c := by\n  rw [h1, h2]\n"
+    for i in range(1000)
+)
+SLOW_DOCUMENT = DOCUMENT.replace("import LeanstarCore\n", f"import LeanstarCore\n\n{FILLER}\n")
+SLOW_SORRY = types.Position(line=SLOW_DOCUMENT.split("\n").index("  sorry"), character=2)
+
+SERVER = [sys.executable, "-m", "leanstar.cli", "lsp", "--lean-workers", "1"]
+
+
+def completion(request: Request) -> tuple[int, Any]:
+    """OpenAI /completions: the ANSWERS, rendered the way the model was trained to write."""
+    fmt = get_format(DEFAULT_FORMAT)
+    count = request.body.get("n", 1)
+    choices = [
+        {
+            "text": fmt.target(*ANSWERS[i % len(ANSWERS)]),
+            "finish_reason": "stop",
+            "logprobs": {"token_logprobs": [-0.1 * (i + 1)] * 4, "tokens": ["a", "b", "c", "d"]},
+        }
+        for i in range(count)
+    ]
+    return 200, {"choices": choices}
+
+
+@pytest.fixture
+async def model():
+    async with LoopbackServer(completion) as server:
+        yield server
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+async def client(lsp_client: LanguageClient):
+    lsp_client.statuses = []  # type: ignore[attr-defined]
+    lsp_client.feature("leanstar/status")(lambda params: lsp_client.statuses.append(params))  # type: ignore[attr-defined]
+    yield
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(lsp_client.shutdown_session(), 20)
+
+
+async def start(
+    client: LanguageClient,
+    model_url: str,
+    tmp_path: Path,
+    text: str = DOCUMENT,
+    *,
+    tags: bool = True,
+    bridge: bool = False,
+) -> str:
+    """initialize (settings as the extension sends them) and open `text` as a file."""
+    capabilities = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            code_action=types.CodeActionClientCapabilities(
+                tag_support=types.CodeActionTagOptions(value_set=[types.CodeActionTag.LlmGenerated])
+            )
+            if tags
+            else None
+        ),
+        window=types.WindowClientCapabilities(work_done_progress=True),
+        experimental={"leanstarPlainGoal": True} if bridge else None,
+    )
+    settings = {
+        "model": {"backend": f"openai:{model_url}#double", "token": ""},
+        "suggest": {"n": 3},
+        "timeouts": {"leanCheckSeconds": 30, "modelSeconds": 20},
+    }
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities, initialization_options=settings, root_uri=tmp_path.as_uri()
+        )
+    )
+    path = tmp_path / "Example.lean"
+    path.write_text(text, encoding="utf-8")
+    uri = path.as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "lean4", 1, text))
+    )
+    return uri
+
+
+async def suggest(client: LanguageClient, uri: str, position: types.Position, **extra: Any) -> Any:
+    params = {
+        "textDocument": {"uri": uri},
+        "position": {"line": position.line, "character": position.character},
+        **extra,
+    }
+    return await asyncio.wait_for(
+        client.protocol.send_request_async("leanstar/suggest", params), 120
+    )
+
+
+def apply(text: str, edit: types.TextEdit) -> str:
+    lines = text.split("\n")
+    start, end = edit.range.start, edit.range.end
+    offset = lambda p: sum(len(r) + 1 for r in lines[: p.line]) + p.character  # noqa: E731 (ASCII lines)
+    return text[: offset(start)] + edit.new_text + text[offset(end) :]
+
+
+async def lean_accepts(text: str) -> list[str]:
+    """Errors and `sorry` warnings a fresh embedded Lean reports for `text`."""
+    worker = LeanWorker(find_toolchain(explicit="embedded"), name="recheck")
+    try:
+        result = await worker.check(text, timeout=60)
+    finally:
+        await worker.aclose()
+    return [d.message for d in result.diagnostics if d.is_error or "sorry" in d.message]
+
+
+async def lean_server_pids(server_pid: int) -> list[int]:
+    """Process-group leaders (Lean servers) started by the language server process."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                alive = stat[0] != "Z"
+                if alive and int(stat[1]) == server_pid and int(stat[2]) == int(entry.name):
+                    found.append(int(entry.name))
+    return found
+
+
+async def test_suggestions_are_checked_and_a_code_action_makes_lean_accept_the_file(
+    client: LanguageClient, model, tmp_path
+):
+    uri = await start(client, model.base_url, tmp_path)
+    reply = await suggest(client, uri, SORRY, n=3, includeFailed=True)
+
+    assert reply.goalsBefore == ["n : Nat\n⊢ n + 0 = n"]
+    assert "n + 0 = n" in model.requests[0].body["prompt"]
+    verdicts = {c.tactic: (c.outcome, c.thought) for c in reply.candidates}
+    assert verdicts["simp"] == ("proved", "Adding zero changes nothing.")
+    assert verdicts["skip"][0] == "progress"
+    assert verdicts["exact no_such_lemma n"][0] == "failed"
+    assert reply.candidates[0].tactic == "simp"  # goal-closing first
+    accepted = await suggest(client, uri, SORRY, n=3)
+    assert [c.tactic for c in accepted.candidates] == ["simp", "skip"]
+
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            types.TextDocumentIdentifier(uri),
+            types.Range(SORRY, SORRY),
+            types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert actions[0].title.startswith("Try this: simp")
+    assert actions[0].data["thought"] == "Adding zero changes nothing."
+    assert list(actions[0].tags) == [types.CodeActionTag.LlmGenerated]
+    (edit,) = actions[0].edit.document_changes[0].edits
+    fixed = apply(DOCUMENT, edit)
+    assert "  simp\n" in fixed and "sorry" not in fixed
+    assert await lean_accepts(fixed) == []
+
+
+async def test_hover_and_explain_give_goals_around_a_tactic(
+    client: LanguageClient, model, tmp_path
+):
+    uri = await start(client, model.base_url, tmp_path, tags=False)
+    hover = await client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), CONSTRUCTOR)
+    )
+    assert "q ∧ p" in hover.contents.value  # before
+    assert "⊢ q\n" in hover.contents.value and "⊢ p\n" in hover.contents.value  # after
+    explained = await asyncio.wait_for(
+        client.protocol.send_request_async(
+            "leanstar/explain",
+            {"textDocument": {"uri": uri}, "position": {"line": 8, "character": 3}},
+        ),
+        60,
+    )
+    assert explained.tactic == "constructor"
+    assert explained.goalsBefore == ["p q : Prop\nhp : p\nhq : q\n⊢ q ∧ p"]
+    assert len(explained.goalsAfter) == 2 and explained.rationale.strip()
+
+
+async def test_goal_from_the_editor_is_what_the_model_sees(client: LanguageClient, model, tmp_path):
+    client.feature("leanstar/plainGoal")(
+        lambda params: {"goals": ["n : Nat\n⊢ n + 0 = n -- from the editor"]}
+    )
+    uri = await start(client, model.base_url, tmp_path, bridge=True)
+    reply = await suggest(client, uri, SORRY, n=3)
+    assert reply.goalsBefore == ["n : Nat\n⊢ n + 0 = n -- from the editor"]
+    assert "-- from the editor" in model.requests[0].body["prompt"]
+    assert reply.candidates[0].outcome == "proved"  # still checked by the server's Lean
+
+
+async def test_bad_positions_and_text_get_one_clear_error_and_the_server_keeps_going(
+    client: LanguageClient, model, tmp_path
+):
+    uri = await start(client, model.base_url, tmp_path)
+    with pytest.raises(JsonRpcException, match="not inside a tactic proof"):
+        await suggest(client, uri, types.Position(line=0, character=0))
+    broken = tmp_path / "Broken.lean"
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(
+                broken.as_uri(), "lean4", 1, DOCUMENT.replace("p ∧ q", "p \ud800 q")
+            )
+        )
+    )
+    with pytest.raises(JsonRpcException, match="not valid Unicode"):
+        await suggest(client, broken.as_uri(), SORRY)
+    assert (await suggest(client, uri, SORRY)).candidates[0].tactic == "simp"
+
+
+async def test_model_server_down_then_back(client: LanguageClient, tmp_path):
+    async with LoopbackServer(completion) as probe:
+        url = probe.base_url  # a port that was free a moment ago and is closed now
+    uri = await start(client, url, tmp_path)
+    with pytest.raises(JsonRpcException, match="cannot reach model server"):
+        await suggest(client, uri, SORRY)
+    assert any(s.state == "modelUnreachable" for s in client.statuses)  # type: ignore[attr-defined]
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    back = LoopbackServer(completion)
+    back._server = await asyncio.start_server(back._serve, "127.0.0.1", port)  # same port
+    try:
+        assert (await suggest(client, uri, SORRY)).candidates[0].tactic == "simp"
+    finally:
+        await back.__aexit__()
+
+
+async def test_cancel_stops_the_work_and_a_killed_lean_worker_is_restarted(
+    client: LanguageClient, model, tmp_path
+):
+    uri = await start(client, model.base_url, tmp_path, SLOW_DOCUMENT)
+    params = {"textDocument": {"uri": uri}, "position": {"line": SLOW_SORRY.line, "character": 2}}
+
+    # 1) cancel while Lean reads the goal: RequestCancelled comes back, the model is never asked
+    cancelled = client.protocol.send_request("leanstar/suggest", params, msg_id="to-cancel")
+    await wait_for_lean(client)
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="to-cancel"))
+    with pytest.raises(JsonRpcException, match="cancel"):
+        await asyncio.wait_for(asyncio.wrap_future(cancelled), 60)
+    assert model.requests == []
+
+    # 2) kill Lean in the middle of a request: one error response, then the next request works.
+    # Lean processes from before (if the cancel left one) go first, so the one killed below
+    # is the one started for this request.
+    earlier = await lean_server_pids(client._server.pid)  # type: ignore[union-attr]
+    for pid in earlier:
+        os.killpg(pid, signal.SIGKILL)
+    pending = asyncio.ensure_future(suggest(client, uri, types.Position(SLOW_SORRY.line, 3)))
+    for pid in await wait_for_lean(client, other_than=earlier):
+        os.killpg(pid, signal.SIGKILL)
+    with pytest.raises(JsonRpcException, match="Lean"):
+        await pending
+    reply = await suggest(client, uri, SLOW_SORRY)
+    assert reply.candidates[0].tactic == "simp"
+
+
+async def wait_for_lean(client: LanguageClient, other_than: list[int] = ()) -> list[int]:
+    """The Lean server processes of the language server, once it has one running."""
+    server_pid = client._server.pid  # type: ignore[union-attr]
+    for _ in range(600):  # polls /proc: a process start sends no event we could wait on
+        if pids := [p for p in await lean_server_pids(server_pid) if p not in other_than]:
+            return pids
+        await asyncio.sleep(0.05)
+    raise AssertionError("the language server started no Lean process within 30 s")
