@@ -88,6 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lean_options(suggest)
     suggest.set_defaults(run=run_suggest)
 
+    explain = commands.add_parser("explain", help="the reasoning behind a tactic in a proof")
+    explain.add_argument("location", help="FILE:LINE[:COL] of the tactic (1-based)")
+    explain.add_argument("--oracle", help="an LLM that writes the rationale: openai-chat:URL#MODEL")
+    explain.add_argument(
+        "--no-model", action="store_true", help="skip models: the rule-based writer explains"
+    )
+    explain.add_argument("--samples", type=int, default=8, help="model samples to search (8)")
+    explain.add_argument("--model-timeout", type=float, default=20.0, help="seconds per model")
+    _add_model_options(explain)
+    _add_lean_options(explain)
+    explain.set_defaults(run=run_explain)
+
     prove = commands.add_parser("prove", help="search for proofs of a file's `sorry`s")
     prove.add_argument("file", type=Path)
     prove.add_argument("--theorem", help="only this theorem (default: every `sorry` proof)")
@@ -466,6 +478,92 @@ async def _suggest(args: argparse.Namespace, console: Console) -> int:
         if isinstance(outcome, Progress):
             console.print(f"  [dim]goals left:[/] {escape(outcome.state.pp)}")
     return 0
+
+
+def run_explain(args: argparse.Namespace, console: Console) -> int:
+    return asyncio.run(_explain(args, console))
+
+
+async def _explain(args: argparse.Namespace, console: Console) -> int:
+    from leanstar.explain import explain_tactic
+    from leanstar.lean.session import LspProofSession
+    from leanstar.lean.trace import trace_text
+    from leanstar.models.loading import default_model_spec, load_generator
+    from leanstar.prompt import DEFAULT_FORMAT
+
+    path, line, column = _parse_location(args.location)
+    text = path.read_text(encoding="utf-8")
+    source, index = _tactic_at(text, str(path), line, column)
+    session = LspProofSession.start(_toolchain(args, path), timeout=args.lean_timeout)
+    async with session, session.pool.worker() as worker:
+        steps = await trace_text(worker, text, str(path), timeout=args.lean_timeout * 4)
+    step = next((s for s in steps if s.full_name == source.name and s.index == index), None)
+    if step is None:
+        raise LeanstarError(f"Lean gave no proof state for {args.location} (is it a `sorry`?)")
+    generator = oracle = None
+    prompt_format = DEFAULT_FORMAT
+    if not args.no_model:
+        args.model = args.model or default_model_spec()
+        if args.model:
+            proposer = _proposer(args)
+            generator, prompt_format = proposer.generator, proposer.format.name
+        if args.oracle:
+            oracle = load_generator(args.oracle)
+    try:
+        explanation = await explain_tactic(
+            step.state_before,
+            step.tactic,
+            generator=generator,
+            prompt_format=prompt_format,
+            oracle=oracle,
+            samples=args.samples,
+            timeout_s=args.model_timeout,
+        )
+    finally:
+        for model in (generator, oracle):
+            if model is not None:
+                await model.aclose()
+    result = {
+        "file": str(path),
+        "theorem": source.name,
+        "line": step.start[0],
+        "goals_before": step.state_before,
+        "goals_after": step.state_after,
+        **explanation.to_dict(),
+    }
+    if args.json:
+        _print_json(console, result)
+        return 0
+    console.print(f"[dim]{escape(source.name)}, line {step.start[0]}[/]")
+    console.print(f"[dim]goals before[/]\n{escape(step.state_before)}\n")
+    console.print(f"[dim]tactic[/]\n[bold]{escape(step.tactic)}[/]\n")
+    console.print(f"[dim]goals after[/]\n{escape(step.state_after)}\n")
+    console.print(f"[dim]why ({explanation.source})[/]\n[italic]{escape(explanation.thought)}[/]")
+    if explanation.fallback_reason:
+        console.print(f"[dim]({escape(explanation.fallback_reason)})[/]")
+    return 0
+
+
+def _tactic_at(text: str, file: str, line: int, column: int | None):
+    """The theorem around 0-based `line` and the index of its top-level tactic there
+    (continuation lines and `| ...` arms belong to the tactic above them)."""
+    from leanstar.lean.source import tactic_blocks, theorem_at
+
+    source = theorem_at(text, line, file)
+    rows = text.split("\n")
+    row = rows[line] if line < len(rows) else ""
+    line_start = sum(len(r) + 1 for r in rows[:line])
+    offset = line_start + (column if column is not None else len(row) - len(row.lstrip()))
+    body = text[source.body_start : source.end]
+    starts = [source.body_start + block.start for block in tactic_blocks(body)]
+    index = max((i for i, start in enumerate(starts) if start <= offset), default=None)
+    if index is None and starts and starts[0] <= line_start + len(row):
+        index = 0  # `theorem t : P := by tac` with the cursor before `tac` on that line
+    if index is None:
+        raise LeanstarError(
+            f"{file}:{line + 1} is not on a tactic of {source.name} (point at a line of its proof)"
+        )
+    return source, index
 
 
 def run_prove(args: argparse.Namespace, console: Console) -> int:
