@@ -1131,9 +1131,11 @@ def _rewrite(s: Situation) -> str | None:
                 steps.append(f"{name} supplies an equation to substitute")
         else:
             fact = _lemma_fact(name)
-            read = " (read from right to left)" if backwards else ""
+            read = ", read from right to left," if backwards else ""
             steps.append(
-                f"rewriting by the fact that {fact}{read}" if fact else "a library equation"
+                f"the fact that {fact}{read} allows a rewrite"
+                if fact
+                else "a library equation allows a rewrite"
             )
     if location and location.strip() in (h for hyp in s.goal.hyps for h in hyp.names):
         where = f"In the hypothesis {_hyp(s.goal, location.strip())}"
