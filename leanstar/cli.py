@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="run the embedded world end to end")
     demo.add_argument("--file", type=Path, help="a Lean file (default: the embedded Demo.lean)")
+    _add_model_options(demo)
     _add_lean_options(demo)
     demo.set_defaults(run=run_demo)
 
@@ -188,9 +189,9 @@ def _print_json(console: Console, data: Any) -> None:
 
 # -- demo -------------------------------------------------------------------------------------
 
-# Tactics worth trying on most small goals. Until a trained model is installed, the demo
-# shows Lean judging these; with a model the candidates come from the model instead.
-DEMO_CANDIDATES = (
+# Without a model (an install with no packaged default and no --model) the demo shows Lean
+# judging these hand-picked tactics instead of a model's suggestions.
+FALLBACK_CANDIDATES = (
     "intro h",
     "constructor",
     "cases h with\n| inl hp => exact Or.inr hp\n| inr hq => exact Or.inl hq",
@@ -199,6 +200,8 @@ DEMO_CANDIDATES = (
     "simp",
     "rfl",
 )
+DEMO_SUGGESTIONS = 8
+DEMO_BUDGET = "8x1x10"
 
 
 def run_demo(args: argparse.Namespace, console: Console) -> int:
@@ -209,19 +212,28 @@ def run_demo(args: argparse.Namespace, console: Console) -> int:
 
 
 async def _demo(args: argparse.Namespace, console: Console, path: Path) -> int:
+    """Walk through the finished proofs; at each `sorry` show the model's checked
+    suggestions (thought, tactic, Lean's verdict), then search for a whole proof."""
     from leanstar.lean.session import LspProofSession
     from leanstar.lean.source import find_theorems
     from leanstar.lean.trace import trace_text
-    from leanstar.proofs import Failed, Progress, Proved, TimedOut
+    from leanstar.models.loading import default_model_spec
 
     toolchain = _toolchain(args, path)
     text = path.read_text(encoding="utf-8")
-    report: dict[str, Any] = {"file": str(path), "toolchain": toolchain.kind, "theorems": []}
+    proposer = _proposer(args) if args.model or default_model_spec() else None
+    report: dict[str, Any] = {
+        "file": str(path),
+        "toolchain": toolchain.kind,
+        "model": args.model,
+        "theorems": [],
+    }
     if not args.json:
+        model = escape(str(args.model)) if proposer else "none (hand-picked tactics)"
         console.print(
             Panel.fit(
                 f"[bold]leanstar demo[/]  {escape(path.name)}\nLean {toolchain.version} "
-                f"({toolchain.kind}: {escape(toolchain.reason)})",
+                f"({toolchain.kind}: {escape(toolchain.reason)})\nmodel: {model}",
                 border_style="cyan",
             )
         )
@@ -237,30 +249,59 @@ async def _demo(args: argparse.Namespace, console: Console, path: Path) -> int:
                 if not args.json:
                     _print_walkthrough(console, source.theorem, mine)
                 continue
-            state = await session.open(source.theorem)
-            outcomes = await session.try_tactics(state, list(DEMO_CANDIDATES))
-            entry["goal"] = state.pp
-            entry["candidates"] = []
-            for tactic, outcome in zip(DEMO_CANDIDATES, outcomes, strict=True):
-                verdict = {
-                    Proved: "proves it",
-                    Progress: "accepted",
-                    Failed: "rejected",
-                    TimedOut: "timed out",
-                }[type(outcome)]
-                detail = (
-                    "\n\n".join(outcome.state.goals)
-                    if isinstance(outcome, Progress)
-                    else outcome.message.split("\n")[0]
-                    if isinstance(outcome, Failed)
-                    else ""
-                )
-                entry["candidates"].append({"tactic": tactic, "verdict": verdict, "detail": detail})
-            if not args.json:
-                _print_candidates(console, source.theorem, state.pp, entry["candidates"])
+            await _demo_sorry(args, console, session, proposer, source.theorem, entry)
+    if proposer is not None:
+        await proposer.generator.aclose()
     if args.json:
         _print_json(console, report)
     return 0
+
+
+async def _demo_sorry(args, console: Console, session, proposer, theorem, entry) -> None:
+    from leanstar.evaluate import Budget, search_theorem
+    from leanstar.proofs import Candidate, Failed, Progress, Proved
+
+    state = await session.open(theorem)
+    entry["goal"] = state.pp
+    if proposer is None:
+        candidates = [Candidate("", tactic) for tactic in FALLBACK_CANDIDATES]
+    else:
+        (sampled,) = await proposer.propose([state], DEMO_SUGGESTIONS)
+        best: dict[str, Candidate] = {}
+        for candidate in sampled:  # one row per distinct tactic, its best-scored thought
+            known = best.get(candidate.tactic)
+            if candidate.tactic and (known is None or candidate.score > known.score):
+                best[candidate.tactic] = candidate
+        candidates = sorted(best.values(), key=lambda c: -c.score)
+    outcomes = await session.try_tactics(state, [c.tactic for c in candidates])
+    entry["candidates"] = []
+    for candidate, outcome in zip(candidates, outcomes, strict=True):
+        verdict = {Proved: "proves it", Progress: "accepted", Failed: "rejected"}.get(
+            type(outcome), "timed out"
+        )
+        if isinstance(outcome, Progress):
+            detail = "\n\n".join(outcome.state.goals)
+        elif isinstance(outcome, Failed):
+            detail = outcome.message.split("\n")[0]
+        else:
+            detail = ""
+        entry["candidates"].append(
+            {
+                "thought": candidate.thought,
+                "tactic": candidate.tactic,
+                "verdict": verdict,
+                "detail": detail,
+            }
+        )
+    if not args.json:
+        _print_candidates(console, theorem, state.pp, entry["candidates"])
+    if proposer is None:
+        return
+    budget = Budget.parse(DEMO_BUDGET, time_s=60)
+    (result,) = await search_theorem(session, proposer, theorem, budget)
+    entry["search"] = {"budget": str(budget), **result.to_dict()}
+    if not args.json:
+        _print_search(console, result, str(budget))
 
 
 def _print_walkthrough(console: Console, theorem, steps) -> None:
@@ -277,14 +318,36 @@ def _print_candidates(console: Console, theorem, goal: str, candidates) -> None:
     console.rule(f"[bold]{escape(theorem.name)}[/] (sorry)", align="left")
     console.print(f"[dim]goal[/]\n{escape(goal)}")
     table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
-    table.add_column("candidate tactic")
+    if any(row["thought"] for row in candidates):
+        table.add_column("thought", overflow="fold", ratio=3)
+    table.add_column("tactic", overflow="fold", ratio=2)
     table.add_column("Lean's verdict")
-    table.add_column("goals left / message", overflow="fold")
+    table.add_column("goals left / message", overflow="fold", ratio=2)
     style = {"proves it": "bold green", "accepted": "yellow", "rejected": "red"}
     for row in candidates:
         verdict = f"[{style.get(row['verdict'], 'white')}]{row['verdict']}[/]"
-        table.add_row(escape(row["tactic"]), verdict, escape(row["detail"]))
+        cells = [escape(row["tactic"]), verdict, escape(row["detail"])]
+        if any(r["thought"] for r in candidates):
+            cells.insert(0, f"[italic]{escape(row['thought'])}[/]")
+        table.add_row(*cells)
     console.print(table)
+
+
+def _print_search(console: Console, result, budget: str) -> None:
+    if not result.proved:
+        console.print(
+            f"[yellow]proof search ({budget}): no proof[/] "
+            f"({result.counts.tactic_calls} tactics tried, {result.failure_reason})\n"
+        )
+        return
+    console.print(
+        f"[bold green]proof search ({budget}): proved[/] after "
+        f"{result.counts.tactic_calls} tactic calls; Lean re-checked the whole proof:"
+    )
+    for step in result.trajectory.steps:
+        if step.thought:
+            console.print(f"  [dim italic]-- {escape(step.thought)}[/]")
+        console.print(f"  [bold green]{escape(step.tactic)}[/]")
     console.print()
 
 
@@ -399,22 +462,20 @@ def run_bench_generate(args: argparse.Namespace, console: Console) -> int:
 
 
 def _proposer(args: argparse.Namespace):
-    """The model and prompt format named on the command line, as a search Proposer."""
-    from leanstar.models.loading import load_generator, read_checkpoint_format
-    from leanstar.prompt import DEFAULT_FORMAT, get_format
+    """The model named on the command line (else the packaged default) as a Proposer."""
+    from leanstar.models.loading import default_model_spec, load_generator, resolve_format
+    from leanstar.prompt import get_format
     from leanstar.search import Proposer
 
+    args.model = args.model or default_model_spec()
     if not args.model:
         raise LeanstarError(
-            "no model given: pass --model (hf:PATH, openai:URL#MODEL, ws://HOST:PORT, ...). "
-            "The embedded world's default model is produced by `leanstar-train pipeline`."
+            "no model given and this install has no packaged default model: pass --model "
+            "(hf:PATH, openai:URL#MODEL, ws://HOST:PORT, ...), or train one with "
+            "`leanstar-train pipeline --config configs/embedded.toml`"
         )
     options = {"token": args.token} if args.token and args.model.startswith("ws") else {}
-    recorded = None
-    local = Path(args.model.removeprefix("hf:"))
-    if local.is_dir():
-        recorded = read_checkpoint_format(local)
-    name = args.format or recorded or DEFAULT_FORMAT
+    name = resolve_format(args.model, args.format)
     generator = load_generator(args.model, prompt_format=args.format, **options)
     return Proposer(generator, get_format(name), temperature=args.temperature)
 
@@ -629,13 +690,13 @@ def run_eval(args: argparse.Namespace, console: Console) -> int:
 
 
 async def _eval(args: argparse.Namespace, console: Console) -> int:
-    from leanstar.evaluate import evaluate, load_benchmark, render_report
+    from leanstar.evaluate import benchmark_theorems, evaluate, render_report
     from leanstar.lean.pool import WorkerPool
     from leanstar.lean.session import LspProofSession
 
     budget = _budget(args.budget, args.time)
     toolchain = _toolchain(args)
-    theorems, broken = _benchmark_theorems(args.benchmark, toolchain.header, load_benchmark)
+    theorems, broken = benchmark_theorems(args.benchmark, header=toolchain.header)
     if args.limit:
         theorems = theorems[: args.limit]
     proposer = _proposer(args)
@@ -660,27 +721,6 @@ async def _eval(args: argparse.Namespace, console: Console) -> int:
     else:
         render_report(report, console)
     return 0
-
-
-def _benchmark_theorems(name: str, header: str, load_benchmark) -> tuple[list, list[str]]:
-    """(theorems, broken records) for a benchmark name or a JSONL file."""
-    kind, _, split = name.partition(":")
-    if kind == "embedded":
-        from leanstar.data.embedded_benchmark import load_embedded_benchmark
-
-        return load_embedded_benchmark(split or "heldout"), []
-    if kind == "minif2f":
-        from leanstar.data.minif2f import load_minif2f
-
-        return load_minif2f(split or "test"), []
-    path = Path(name)
-    if not path.is_file():
-        raise LeanstarError(
-            f"unknown benchmark {name!r}: use embedded:train, embedded:heldout, minif2f:valid, "
-            "minif2f:test or a JSONL file"
-        )
-    benchmark = load_benchmark(path, context=header)
-    return benchmark.theorems, list(benchmark.broken)
 
 
 def _with_proofs(text: str, proofs) -> str:

@@ -394,10 +394,10 @@ async def sample_chains(
                 if isinstance(outcome, Progress):
                     chain.state = outcome.state
                     chain.path.append(step)
-                elif isinstance(outcome, Proved) and await run.confirm(
-                    outcome, [*chain.path, step]
-                ):
-                    chain.calls = max_calls  # this chain is done
+                elif isinstance(outcome, Proved):
+                    await run.confirm(outcome, [*chain.path, step])
+                    if outcome.proof in run.proofs():  # a new proof, or one found before
+                        chain.calls = max_calls  # this chain's attempt is complete
                     if len(run.proofs()) >= proofs_wanted:
                         return ""
         return "" if run.result.proved else BUDGET

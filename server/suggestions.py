@@ -459,12 +459,8 @@ class SuggestionEngine:
         """The Proposer for the current model settings (loaded once per settings)."""
         if self._proposer is not None and self._proposer_key == self._model_key():
             return self._proposer
-        from leanstar.models.loading import (
-            default_model_spec,
-            load_generator,
-            read_checkpoint_format,
-        )
-        from leanstar.prompt import DEFAULT_FORMAT, get_format
+        from leanstar.models.loading import default_model_spec, load_generator, resolve_format
+        from leanstar.prompt import get_format
 
         spec = self.settings.model or self.default_model or default_model_spec()
         if not spec:
@@ -474,9 +470,7 @@ class SuggestionEngine:
                 "`leanstar serve`, openai:http://HOST:PORT/v1#MODEL)"
             )
         options = _model_options(spec, self.settings)
-        local = Path(spec.removeprefix("hf:").removeprefix("vllm:"))
-        recorded = read_checkpoint_format(local) if local.is_dir() else None
-        name = self.settings.prompt_format or recorded or DEFAULT_FORMAT
+        name = resolve_format(spec, self.settings.prompt_format)
         try:
             generator = load_generator(spec, prompt_format=self.settings.prompt_format, **options)
         except ValueError as exc:

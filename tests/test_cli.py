@@ -13,17 +13,46 @@ from leanstar.cli import main
 EXAMPLES = Path(embedded_pkg.__file__).parent / "examples"
 
 
-def test_demo_walks_proofs_and_checks_candidates(capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_without_a_model_shows_lean_judging_fallback_tactics(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import leanstar.models.loading as loading
+
+    monkeypatch.setattr(loading, "default_model_spec", lambda: None)
     assert main(["demo", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     by_name = {t["name"]: t for t in report["theorems"]}
-    assert report["toolchain"] == "embedded"
+    assert report["toolchain"] == "embedded" and report["model"] is None
     assert by_name["and_swap"]["steps"][0]["tactic"] == "obtain ⟨hp, hq⟩ := h"
     assert by_name["and_swap"]["steps"][-1]["state_after"] == "no goals"
     verdicts = {c["tactic"]: c["verdict"] for c in by_name["imp_trans"]["candidates"]}
     assert verdicts["exact fun hp => hqr (hpq hp)"] == "proves it"
     assert verdicts["intro h"] == "accepted"
     assert verdicts["constructor"] == "rejected"
+
+
+def test_demo_with_the_default_model_shows_checked_thoughts_and_proves(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from leanstar.models.loading import default_model_spec
+
+    if default_model_spec() is None:
+        pytest.skip("this install has no packaged default model")
+    assert main(["demo", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["model"] == default_model_spec()
+    sorries = [t for t in report["theorems"] if "candidates" in t]
+    assert len(sorries) == 3
+    for theorem in sorries:
+        assert theorem["candidates"], theorem["name"]
+        for candidate in theorem["candidates"]:
+            assert candidate["thought"] and candidate["tactic"]
+            assert candidate["verdict"] in ("proves it", "accepted", "rejected", "timed out")
+        search = theorem["search"]
+        assert search["proved"] == (search["proof"] is not None)
+    # The default model proves at least one of the demo's open theorems, and every proof
+    # it reports passed Lean's whole-proof re-check (search only reports those).
+    assert any(t["search"]["proved"] for t in sorries)
 
 
 def test_trace_writes_jsonl_and_resumes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -171,6 +171,27 @@ async def test_first_proof_stops_every_chain(session, conj) -> None:
     assert result.counts.model_calls == 1
 
 
+async def test_proofs_wanted_lets_other_chains_find_more_proofs(session, conj) -> None:
+    # Expert iteration keeps several proofs: chain 0 proves at once, chain 1 goes on to a
+    # second proof, chain 2 repeats chain 0's proof (not counted twice).
+    gen = ScriptedGenerator(
+        {
+            ROOT: [reply("exact ⟨hp, hq⟩"), reply("constructor"), reply("exact ⟨hp, hq⟩")],
+            SPLIT: [reply("exact hp")],
+            RIGHT: [reply("exact hq")],
+        }
+    )
+    proposer = Proposer(gen, FORMAT)
+    result = await sample_chains(session, proposer, conj, chains=3, max_calls=10, proofs_wanted=2)
+
+    assert result.proved and result.proof.strip() == "exact ⟨hp, hq⟩"
+    assert [t.proof.split() for t in result.more_trajectories] == [
+        ["constructor", "exact", "hp", "exact", "hq"]
+    ]
+    assert result.to_dict()["more_trajectories"][0]["steps"][0]["tactic"] == "constructor"
+    assert result.counts.proof_checks == 2  # the repeated proof is not re-checked
+
+
 async def test_max_calls_budget(session, conj) -> None:
     gen = ScriptedGenerator({ROOT: [reply("exact hq")]})
     result = await sample_chains(session, Proposer(gen, FORMAT), conj, chains=2, max_calls=3)

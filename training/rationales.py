@@ -29,6 +29,7 @@ from typing import Any
 
 from leanstar.data.jsonl import JsonlWriter, atomic_write_json, read_jsonl
 from leanstar.errors import DataError
+from leanstar.models.base import Generator
 from leanstar.prompt import get_format
 from leanstar.training.data import Example, read_dataset, write_dataset
 from leanstar.training.faults import maybe_crash
@@ -65,10 +66,17 @@ def partial_path(out: Path) -> Path:
 
 
 def generate_rationales(
+    source: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any
+) -> RationaleStats:
+    """Synchronous entry point of `agenerate_rationales` (same arguments)."""
+    return asyncio.run(agenerate_rationales(source, out, **options))
+
+
+async def agenerate_rationales(
     source: str | os.PathLike[str],
     out: str | os.PathLike[str],
     *,
-    oracle: str = RULES,
+    oracle: str | Generator = RULES,
     prompt_format: str = "leanstar-chatml-cot",
     concurrency: int = 8,
     retries: int = 2,
@@ -80,7 +88,10 @@ def generate_rationales(
     progress: bool = True,
     command: str = "",
 ) -> RationaleStats:
-    """Annotate every example of the `source` dataset with a thought; write `out`."""
+    """Annotate every example of the `source` dataset with a thought; write `out`.
+
+    `oracle` is "rules", a model spec, or a Generator (for tests and library callers).
+    """
     fmt = get_format(prompt_format)
     if not fmt.thought:
         raise DataError(f"rationales need a CoT prompt format, not {prompt_format!r}")
@@ -110,19 +121,17 @@ def generate_rationales(
         if oracle == RULES:
             _annotate_with_rules(todo, record)
         else:
-            asyncio.run(
-                _annotate_with_oracle(
-                    todo,
-                    record,
-                    oracle,
-                    stats,
-                    concurrency=concurrency,
-                    retries=retries,
-                    temperature=temperature,
-                    top_p=top_p,
-                    max_tokens=max_tokens,
-                    timeout_s=timeout_s,
-                )
+            await _annotate_with_oracle(
+                todo,
+                record,
+                oracle,
+                stats,
+                concurrency=concurrency,
+                retries=retries,
+                temperature=temperature,
+                top_p=top_p,
+                max_tokens=max_tokens,
+                timeout_s=timeout_s,
             )
     stats.cost_usd = stats.tokens / 1000 * usd_per_1k_tokens
 
@@ -135,13 +144,17 @@ def generate_rationales(
         out,
         annotated,
         prompt_format=prompt_format,
-        source=f"rationales({oracle}) of {info.path.name} sha256:{info.sha256[:12]}",
+        source=f"rationales({_oracle_name(oracle)}) of {info.path.name} sha256:{info.sha256[:12]}",
         created_by=command,
     )
     atomic_write_json(
         out.with_name(out.name.removesuffix(".jsonl") + ".stats.json"), stats.to_dict()
     )
     return stats
+
+
+def _oracle_name(oracle: str | Generator) -> str:
+    return oracle if isinstance(oracle, str) else type(oracle).__name__
 
 
 def _read_partial(path: Path) -> list[dict[str, Any]]:
@@ -164,7 +177,7 @@ def _annotate_with_rules(todo: Sequence[Example], record: Any) -> None:
 async def _annotate_with_oracle(
     todo: Sequence[Example],
     record: Any,
-    spec: str,
+    spec: str | Generator,
     stats: RationaleStats,
     *,
     concurrency: int,
@@ -177,7 +190,8 @@ async def _annotate_with_oracle(
     from leanstar.models.loading import load_generator
     from leanstar.rationale import OracleWriter
 
-    oracle = OracleWriter(load_generator(spec))
+    generator = load_generator(spec) if isinstance(spec, str) else spec
+    oracle = OracleWriter(generator)
     limit = asyncio.Semaphore(max(1, concurrency))
 
     async def one(example: Example) -> None:
@@ -212,9 +226,8 @@ async def _annotate_with_oracle(
     try:
         await asyncio.gather(*(one(example) for example in todo))
     finally:
-        close = getattr(oracle.generator, "aclose", None)
-        if close:
-            await close()
+        if isinstance(spec, str):  # ours to close; a caller's generator stays open
+            await generator.aclose()
 
 
 class _Progress:

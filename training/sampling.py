@@ -53,13 +53,11 @@ async def search_with_checkpoint(
     from leanstar.lean.session import LspProofSession
     from leanstar.lean.toolchain import find_toolchain
     from leanstar.models.batching import BatchingGenerator
-    from leanstar.models.loading import load_generator, read_checkpoint_format
+    from leanstar.models.loading import load_generator, resolve_format
     from leanstar.prompt import get_format
     from leanstar.search import Proposer
 
-    fmt = prompt_format or read_checkpoint_format(model_dir)
-    if fmt is None:
-        raise ValueError(f"{model_dir} records no prompt format; pass prompt_format")
+    fmt = resolve_format(str(model_dir), prompt_format)
     chosen = sampling_backend(backend)
     generator = load_generator(f"{chosen}:{model_dir}", prompt_format=fmt)
     if chosen == "hf":  # vLLM batches by itself

@@ -22,7 +22,7 @@ from typing import Any
 
 from leanstar.errors import ModelError, ModelUnavailable
 from leanstar.models.base import Generator
-from leanstar.prompt import check_format, get_format
+from leanstar.prompt import DEFAULT_FORMAT, check_format, get_format
 
 CHECKPOINT_META = "leanstar.json"
 
@@ -85,6 +85,16 @@ def default_model_spec() -> str | None:
     if (DEFAULT_MODEL_DIR / CHECKPOINT_META).is_file():
         return f"hf:{DEFAULT_MODEL_DIR}"
     return None
+
+
+def resolve_format(spec: str, requested: str | None = None) -> str:
+    """The prompt format to use with model `spec`: `requested` when given, else the one
+    its local checkpoint records, else the Lean-STaR CoT format."""
+    if requested:
+        return get_format(requested).name
+    local = Path(spec.removeprefix("hf:").removeprefix("vllm:"))
+    recorded = read_checkpoint_format(local) if local.is_dir() else None
+    return recorded or DEFAULT_FORMAT
 
 
 def _remote(url: str, options: dict[str, Any]) -> Generator:

@@ -1,0 +1,67 @@
+"""BatchingGenerator: concurrent calls become shared model calls, answers go back to the
+right caller, and a model error reaches every caller of the batch."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from leanstar.errors import ModelUnavailable
+from leanstar.models.base import Sample, SamplingParams
+from leanstar.models.batching import BatchingGenerator
+
+
+class EchoModel:
+    """Answers each prompt with its own text; records the batches it was given. The first
+    call waits until released, so the calls behind it pile up as they would on a busy model."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.release = asyncio.Event()
+        self.fail = False
+
+    async def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Sample]]:
+        self.batches.append(list(prompts))
+        await self.release.wait()
+        if self.fail:
+            raise ModelUnavailable("model down")
+        return [[Sample(f"{p}/{k}", -1.0, 1) for k in range(params.n)] for p in prompts]
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_calls_made_while_the_model_is_busy_share_one_call() -> None:
+    model = EchoModel()
+    batching = BatchingGenerator(model, max_batch=8)
+    params = SamplingParams(n=2)
+    first = asyncio.create_task(batching.generate(["a"], params))
+    await asyncio.sleep(0)  # let the first call reach the model
+    rest = [asyncio.create_task(batching.generate([f"b{i}", f"c{i}"], params)) for i in range(3)]
+    other = asyncio.create_task(batching.generate(["d"], SamplingParams(n=1)))
+    await asyncio.sleep(0)
+    model.release.set()
+    answers = await asyncio.gather(first, *rest, other)
+
+    assert model.batches == [["a"], ["b0", "c0", "b1", "c1", "b2", "c2"], ["d"]]
+    assert [[s.text for s in group] for group in answers[1]] == [["b0/0", "b0/1"], ["c0/0", "c0/1"]]
+    assert [[s.text for s in group] for group in answers[3]] == [["b2/0", "b2/1"], ["c2/0", "c2/1"]]
+    assert answers[4] == [[Sample("d/0", -1.0, 1)]]
+    assert batching.calls == 3
+
+
+async def test_max_batch_splits_and_errors_reach_every_caller() -> None:
+    model = EchoModel()
+    batching = BatchingGenerator(model, max_batch=2)
+    params = SamplingParams()
+    calls = [asyncio.create_task(batching.generate([f"p{i}"], params)) for i in range(3)]
+    await asyncio.sleep(0)
+    model.fail = True
+    model.release.set()
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert model.batches == [["p0", "p1"], ["p2"]]
+    assert all(isinstance(r, ModelUnavailable) for r in results)
+    with pytest.raises(ValueError):
+        BatchingGenerator(model, max_batch=0)

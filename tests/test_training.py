@@ -1,0 +1,389 @@
+"""The training pipeline on a micro config: real Lean, a tiny model trained from scratch.
+
+One module-scoped run of `leanstar-train pipeline` (a few training theorems, one STaR
+iteration) backs the consistency checks; the kill tests SIGKILL a stage in a subprocess
+at a named point (training/faults.py) and run the same command again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from models_fixtures import LoopbackServer, Request
+
+from leanstar.data.embedded_benchmark import load_embedded_benchmark
+from leanstar.data.jsonl import read_jsonl
+from leanstar.errors import DataError, FormatMismatch
+from leanstar.lean.session import LspProofSession
+from leanstar.models.base import Sample, SamplingParams
+from leanstar.models.loading import read_checkpoint_format
+from leanstar.proofs import Proved
+from leanstar.training.cli import main as train_main
+from leanstar.training.data import Example, read_dataset, write_dataset
+from leanstar.training.faults import ENV as CRASH_ENV
+from leanstar.training.finetune import FinetuneConfig, TrainingError, finetune
+from leanstar.training.rationales import agenerate_rationales, partial_path
+from leanstar.training.star import traces_to_examples
+
+THEOREMS = 8
+
+# Small enough for CI, large enough that the model learns its few training theorems
+# (so expert iteration finds proofs and the STaR data path is exercised for real).
+MICRO = """
+[run]
+dir = "{run}"
+[data]
+source = "embedded:train"
+limit = {theorems}
+[sft]
+base = "scratch"
+epochs = 30
+learning_rate = 5e-3
+warmup_ratio = 0.05
+batch_size = 8
+grad_accum = 1
+max_length = 512
+save_steps = 20
+logging_steps = 5
+[sft.scratch]
+hidden = 64
+layers = 2
+heads = 2
+vocab_size = 600
+[cot]
+epochs = 30
+[star]
+iterations = 1
+samples = 4
+max_steps = 3
+time_per_theorem_s = 20
+concurrency = 4
+lean_workers = 2
+max_new_tokens = 96
+limit = {theorems}
+[star.training]
+epochs = 2
+[eval]
+benchmark = "embedded:train"
+limit = 4
+budget = "2x1x3"
+time_s = 20
+concurrency = 4
+lean_workers = 2
+max_new_tokens = 96
+"""
+
+
+def write_config(folder: Path, run: Path) -> Path:
+    path = folder / "micro.toml"
+    path.write_text(MICRO.format(run=run, theorems=THEOREMS), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def micro(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(config, run folder) of one finished micro pipeline run."""
+    folder = tmp_path_factory.mktemp("micro")
+    config = write_config(folder, folder / "run")
+    assert train_main(["pipeline", "--config", str(config), "--no-progress"]) == 0
+    return config, folder / "run"
+
+
+def run_cli(args: Sequence[str], crash_at: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
+    if crash_at:
+        env[CRASH_ENV] = crash_at
+    return subprocess.run(
+        [sys.executable, "-m", "leanstar.training.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The whole pipeline
+# ---------------------------------------------------------------------------------------
+
+
+def test_every_stage_leaves_consistent_outputs(micro: tuple[Path, Path]) -> None:
+    _, run = micro
+    record = json.loads((run / "pipeline.json").read_text())
+    for stage in ("data", "rationales", "sft", "cot", "star1", "eval"):
+        assert record[stage]["done"], stage
+
+    sft_data, sft_info = read_dataset(run / "data" / "sft.jsonl")
+    cot_data, cot_info = read_dataset(run / "data" / "cot.jsonl")
+    assert sft_info.prompt_format == "leanstar-chatml-sft"
+    assert cot_info.prompt_format == "leanstar-chatml-cot"
+    assert len({e.theorem for e in sft_data}) == THEOREMS
+    dropped = sum(record["rationales"]["dropped"].values())
+    assert len(cot_data) + dropped == len(sft_data)
+    assert all(e.thought for e in cot_data)
+
+    assert read_checkpoint_format(run / "sft" / "model") == "leanstar-chatml-sft"
+    for stage in ("cot", "star1"):
+        assert read_checkpoint_format(run / stage / "model") == "leanstar-chatml-cot"
+    # Each model names the exact data it was trained on.
+    star_meta = json.loads((run / "star1" / "model" / "leanstar.json").read_text())
+    trained_on = {d["sha256"] for d in star_meta["datasets"]}
+    _, new_info = read_dataset(run / "star1" / "new.jsonl")
+    assert trained_on == {cot_info.sha256, new_info.sha256}
+    assert "leanstar-train pipeline" in star_meta["command"]
+
+    table = (run / "eval" / "table.md").read_text()
+    for stage in ("sft", "cot", "star1"):
+        assert f"| {stage} |" in table
+
+
+def test_expert_iteration_keeps_only_proofs_lean_accepts(
+    micro: tuple[Path, Path], embedded
+) -> None:
+    _, run = micro
+    samples = read_jsonl(run / "star1" / "samples.jsonl")
+    assert sorted(r["theorem"] for r in samples) == sorted(
+        t.name for t in load_embedded_benchmark("train")[:THEOREMS]
+    )
+    proved = {r["theorem"]: r["proof"] for r in samples if r["proved"]}
+    assert proved, "the micro model should prove some of the theorems it was trained on"
+    new, _ = read_dataset(run / "star1" / "new.jsonl")
+    assert new and {e.theorem for e in new} <= set(proved)
+    assert all("\n" not in e.tactic and e.thought for e in new)
+
+    theorems = {t.name: t for t in load_embedded_benchmark("train")}
+
+    async def recheck() -> list[object]:
+        async with LspProofSession.start(embedded, workers=2) as session:
+            return [await session.check_proof(theorems[n], p) for n, p in proved.items()]
+
+    assert all(isinstance(v, Proved) for v in asyncio.run(recheck()))
+
+
+def test_a_second_run_skips_every_finished_stage(micro: tuple[Path, Path]) -> None:
+    config, run = micro
+    before = {p: p.stat().st_mtime_ns for p in run.rglob("model.safetensors")}
+    result = run_cli(["pipeline", "--config", str(config), "--no-progress"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("done earlier, skipped") == 6
+    assert {p: p.stat().st_mtime_ns for p in run.rglob("model.safetensors")} == before
+
+
+# ---------------------------------------------------------------------------------------
+# Kill and resume
+# ---------------------------------------------------------------------------------------
+
+
+def test_sft_killed_after_a_checkpoint_resumes_from_it(
+    micro: tuple[Path, Path], tmp_path: Path
+) -> None:
+    config, run = micro
+    out = tmp_path / "sft"
+    args = ["sft", "--data", str(run / "data" / "sft.jsonl"), "--out", str(out)]
+    args += ["--config", str(config), "--epochs", "8"]
+    killed = run_cli(args, crash_at="sft:save=1")
+    assert killed.returncode == -9
+    assert (out / "checkpoints" / "checkpoint-20").is_dir() and not (out / "model").exists()
+
+    resumed = run_cli(args)
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["resumed_from_step"] == 20
+    examples = len(read_dataset(run / "data" / "sft.jsonl")[0])
+    assert summary["steps"] == 8 * -(-examples // 8)  # epochs x batches: none lost or redone
+    steps = [r["step"] for r in read_jsonl(out / "metrics.jsonl") if "loss" in r]
+    assert steps == sorted(set(steps))  # every logged step once
+
+
+def test_rationales_killed_midway_resume_without_loss_or_duplicates(
+    micro: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, run = micro
+    out = tmp_path / "cot.jsonl"
+    args = ["rationales", "--data", str(run / "data" / "sft.jsonl"), "--out", str(out)]
+    killed = run_cli(args, crash_at="rationales:write=5")
+    assert killed.returncode == -9
+    assert len(read_jsonl(partial_path(out))) == 5 and not out.exists()
+
+    resumed = run_cli(args)
+    assert resumed.returncode == 0, resumed.stderr
+    source, _ = read_dataset(run / "data" / "sft.jsonl")
+    annotated, _ = read_dataset(out)
+    assert [e.key for e in annotated] == [e.key for e in source]
+    stats = json.loads(out.with_name("cot.stats.json").read_text())
+    assert stats["resumed"] == 5 and stats["annotated"] == len(source) - 5
+
+
+def test_expert_iteration_killed_midway_resumes_after_the_last_theorem(
+    micro: tuple[Path, Path], tmp_path: Path
+) -> None:
+    config, run = micro
+    args = ["star", "--model", str(run / "cot" / "model"), "--config", str(config)]
+    args += ["--cot-data", str(run / "data" / "cot.jsonl"), "--run", str(tmp_path)]
+    killed = run_cli(args, crash_at="star:theorem=3")
+    assert killed.returncode == -9
+    samples = tmp_path / "star1" / "samples.jsonl"
+    assert len(read_jsonl(samples)) == 3
+
+    resumed = run_cli(args)
+    assert resumed.returncode == 0, resumed.stderr
+    names = [r["theorem"] for r in read_jsonl(samples)]
+    assert len(names) == THEOREMS == len(set(names))
+    assert read_checkpoint_format(tmp_path / "star1" / "model") == "leanstar-chatml-cot"
+
+
+# ---------------------------------------------------------------------------------------
+# Bad input
+# ---------------------------------------------------------------------------------------
+
+
+def test_a_corrupt_dataset_line_is_named(micro: tuple[Path, Path], tmp_path: Path) -> None:
+    _, run = micro
+    copy = tmp_path / "sft.jsonl"
+    lines = (run / "data" / "sft.jsonl").read_text().splitlines()
+    lines[2] = lines[2][:20]
+    copy.write_text("\n".join(lines) + "\n")
+    (tmp_path / "sft.meta.json").write_text((run / "data" / "sft.meta.json").read_text())
+    with pytest.raises(DataError, match=r"sft.jsonl:3"):
+        read_dataset(copy)
+
+
+def test_a_dataset_changed_after_writing_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    write_dataset(path, [Example("⊢ True", "trivial")], prompt_format="plain-sft", source="t")
+    path.write_text(json.dumps(Example("⊢ True", "exact True.intro").to_dict()) + "\n")
+    with pytest.raises(DataError, match="does not match its record"):
+        read_dataset(path)
+    with pytest.raises(DataError, match="no such dataset"):
+        read_dataset(tmp_path / "missing.jsonl")
+
+
+def test_a_checkpoint_of_another_format_is_refused(micro: tuple[Path, Path], tmp_path) -> None:
+    config, run = micro
+    args = ["star", "--model", str(run / "sft" / "model"), "--config", str(config)]
+    args += ["--cot-data", str(run / "data" / "cot.jsonl"), "--run", str(tmp_path)]
+    result = run_cli(args)
+    assert result.returncode == 2
+    assert "leanstar-chatml-sft" in result.stderr and "error" in result.stderr
+    with pytest.raises(FormatMismatch):
+        read_dataset(run / "data" / "cot.jsonl", prompt_format="leanstar-chatml-sft")
+
+
+class SilentOracle:
+    """A Generator that never answers (an endpoint that hangs)."""
+
+    async def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Sample]]:
+        await asyncio.Event().wait()
+        return []
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_an_oracle_that_hangs_or_answers_garbage_is_counted(
+    micro: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, run = micro
+    source = run / "data" / "sft.jsonl"
+    examples, _ = read_dataset(source)
+
+    stats = await agenerate_rationales(
+        source, tmp_path / "hang.jsonl", oracle=SilentOracle(), retries=0, timeout_s=0.05
+    )
+    assert stats.annotated == 0
+    assert stats.dropped == {"oracle timed out after 0 s": len(examples)}
+    assert read_dataset(tmp_path / "hang.jsonl")[0] == []
+
+    calls: list[Request] = []
+
+    def garbage(request: Request) -> tuple[int, object]:
+        calls.append(request)
+        message = {"role": "assistant", "content": "I like turtles."}
+        return 200, {
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 4, "total_tokens": 14},
+        }
+
+    async with LoopbackServer(garbage) as server:
+        spec = f"openai-chat:{server.base_url}#oracle"
+        stats = await agenerate_rationales(
+            source, tmp_path / "garbage.jsonl", oracle=spec, retries=1, concurrency=4
+        )
+    assert stats.annotated == 0 and sum(stats.dropped.values()) == len(examples)
+    assert stats.retries == len(examples)  # each asked twice, then dropped
+    assert len(calls) == 2 * len(examples)
+
+
+def test_a_full_disk_during_the_final_save_loses_no_checkpoint(
+    micro: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import transformers
+
+    _, run = micro
+    data = [run / "data" / "sft.jsonl"]
+    config = FinetuneConfig(
+        base=str(run / "sft" / "model"), epochs=1, batch_size=8, save_steps=2, logging_steps=1
+    )
+    real_save = transformers.PreTrainedModel.save_pretrained
+
+    def full_disk(self, path, *args, **kwargs):
+        if str(path).endswith("model.tmp"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(transformers.PreTrainedModel, "save_pretrained", full_disk)
+    fmt = "leanstar-chatml-sft"
+    with pytest.raises(TrainingError, match="disk is full"):
+        finetune(config, data, tmp_path, prompt_format=fmt, progress=False)
+    assert not (tmp_path / "model").exists() and not (tmp_path / "model.tmp").exists()
+    checkpoints = sorted((tmp_path / "checkpoints").glob("checkpoint-*"))
+    assert checkpoints
+
+    monkeypatch.setattr(transformers.PreTrainedModel, "save_pretrained", real_save)
+    result = finetune(config, data, tmp_path, prompt_format=fmt, progress=False)
+    assert result.resumed_from == int(checkpoints[-1].name.split("-")[1])
+    assert read_checkpoint_format(result.model_dir) == fmt
+
+
+# ---------------------------------------------------------------------------------------
+# Expert-iteration data rules (pure functions)
+# ---------------------------------------------------------------------------------------
+
+
+def _step(state: str, tactic: str) -> dict[str, object]:
+    return {"state_before": state, "thought": f"why {tactic}", "tactic": tactic, "outcome": {}}
+
+
+def _trajectory(proof: str, *steps: dict[str, object]) -> dict[str, object]:
+    return {"proof": proof, "steps": list(steps)}
+
+
+def test_traces_keep_at_most_three_distinct_proofs_and_clean_their_steps() -> None:
+    proofs = [
+        _trajectory("p1", _step("A", "intro h"), _step("B", "exact h")),
+        _trajectory("p1", _step("A", "intro h"), _step("B", "exact h")),  # same proof again
+        _trajectory("p2", _step("A", "skip"), _step("A", "intro x"), _step("C", "simp")),
+        _trajectory("p3", _step("A", "induction n with\n| zero => rfl")),
+        _trajectory("p4", _step("A", "omega")),  # a fourth distinct proof: over the cap
+    ]
+    record = {
+        "theorem": "t",
+        "proved": True,
+        "searches": [{"trajectory": proofs[0], "more_trajectories": proofs[1:]}],
+    }
+    unproved = {"theorem": "u", "proved": False, "searches": [{"trajectory": None}]}
+    examples = traces_to_examples([record, unproved], max_traces=3)
+    pairs = [(e.state, e.tactic) for e in examples]
+    # p1 once; p2 with its repeated state collapsed to the later step; p3's multi-line
+    # tactic dropped; p4 beyond three proofs.
+    assert pairs == [("A", "intro h"), ("B", "exact h"), ("A", "intro x"), ("C", "simp")]
+    assert {e.theorem for e in examples} == {"t"}
+    assert all(e.thought.startswith("why") for e in examples)
