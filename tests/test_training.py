@@ -227,7 +227,7 @@ def test_expert_iteration_killed_midway_resumes_after_the_last_theorem(
 ) -> None:
     config, run = micro
     args = ["star", "--model", str(run / "cot" / "model"), "--config", str(config)]
-    args += ["--cot-data", str(run / "data" / "cot.jsonl"), "--run", str(tmp_path)]
+    args += ["--cot-data", str(run / "data" / "cot.jsonl"), "--run-dir", str(tmp_path)]
     killed = run_cli(args, crash_at="star:theorem=3")
     assert killed.returncode == -9
     samples = tmp_path / "star1" / "samples.jsonl"
@@ -269,7 +269,7 @@ def test_a_dataset_changed_after_writing_is_refused(tmp_path: Path) -> None:
 def test_a_checkpoint_of_another_format_is_refused(micro: tuple[Path, Path], tmp_path) -> None:
     config, run = micro
     args = ["star", "--model", str(run / "sft" / "model"), "--config", str(config)]
-    args += ["--cot-data", str(run / "data" / "cot.jsonl"), "--run", str(tmp_path)]
+    args += ["--cot-data", str(run / "data" / "cot.jsonl"), "--run-dir", str(tmp_path)]
     result = run_cli(args)
     assert result.returncode == 2
     assert "leanstar-chatml-sft" in result.stderr and "error" in result.stderr

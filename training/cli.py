@@ -5,7 +5,7 @@
     leanstar-train rationales --data D/sft.jsonl --out D/cot.jsonl [--oracle rules|SPEC]
     leanstar-train sft --data D/sft.jsonl --out runs/x/sft [--config C.toml] [--base PATH|scratch]
     leanstar-train cot --data D/cot.jsonl --init runs/x/sft/model --out runs/x/cot
-    leanstar-train star --model runs/x/cot/model --cot-data D/cot.jsonl --run runs/x
+    leanstar-train star --model runs/x/cot/model --cot-data D/cot.jsonl --run-dir runs/x
     leanstar-train export runs/x/star2/model --to leanstar/models/default
 
 Stages that fine-tune read their hyperparameters from `--config` (the [sft], [cot] or
@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     star = commands.add_parser("star", help="expert iteration: sample, verify, fine-tune")
     star.add_argument("--model", type=Path, required=True, help="the model to start from")
     star.add_argument("--cot-data", type=Path, required=True)
-    star.add_argument("--run", type=Path, required=True, help="iterations go to RUN/starI")
+    star.add_argument("--run-dir", type=Path, required=True, help="iterations go to DIR/starI")
     star.add_argument("--iterations", type=int, default=1)
     star.add_argument("--first", type=int, default=1, help="number of the first iteration")
     star.add_argument("--config", type=Path, help="a pipeline TOML (its [star] section)")
@@ -233,7 +233,7 @@ def run_star(args: argparse.Namespace, console: Console) -> int:
             model_dir=model,
             theorems=theorems,
             cot_dataset=args.cot_data,
-            iteration_dir=args.run / f"star{i}",
+            iteration_dir=args.run_dir / f"star{i}",
             star=star,
             training=training,
             prompt_format=args.format,
