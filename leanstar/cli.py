@@ -39,8 +39,12 @@ log = logging.getLogger("leanstar")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    return dispatch(build_parser().parse_args(argv))
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run a parsed command's handler (`args.run`): logging set up, leanstar errors printed
+    as one line (exit 2), an interrupt reported (exit 130). Shared with `leanstar-train`."""
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -52,7 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}")
         return 2
     except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted; finished results are kept")
+        Console(stderr=True).print(
+            "interrupted; finished results are kept: run the same command again to resume"
+        )
         return 130
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import shlex
 import sys
 from collections.abc import Sequence
@@ -26,27 +25,15 @@ from pathlib import Path
 from rich.console import Console
 
 from leanstar import __version__
+from leanstar.cli import dispatch
 from leanstar.errors import LeanstarError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    args.command_line = "leanstar-train " + shlex.join(argv)
-    console = Console(highlight=False)
-    try:
-        return int(args.run(args, console) or 0)
-    except LeanstarError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}")
-        return 2
-    except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted; run the same command again to resume")
-        return 130
+    args = build_parser().parse_args(argv)
+    args.command_line = "leanstar-train " + shlex.join(argv)  # recorded with every model
+    return dispatch(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -237,6 +224,7 @@ def run_star(args: argparse.Namespace, console: Console) -> int:
             star=star,
             training=training,
             prompt_format=args.format,
+            iteration=i,
             command=args.command_line,
         )
         console.print(
@@ -248,17 +236,9 @@ def run_star(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_export(args: argparse.Namespace, console: Console) -> int:
-    import shutil
+    from leanstar.training.pipeline import export_model
 
-    from leanstar.models.loading import read_checkpoint_format
-
-    if read_checkpoint_format(args.model) is None:
-        raise LeanstarError(f"{args.model} is not a trained leanstar checkpoint (no leanstar.json)")
-    tmp = args.to.with_name(args.to.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(args.model, tmp)
-    shutil.rmtree(args.to, ignore_errors=True)
-    tmp.rename(args.to)
+    export_model(args.model, args.to, {"command": args.command_line})
     console.print(f"{args.model} -> {args.to}")
     return 0
 

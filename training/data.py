@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from leanstar.data.jsonl import atomic_write_json, iter_numbered
+from leanstar.data.jsonl import atomic_write_json, iter_numbered, write_jsonl
 from leanstar.errors import DataError
 from leanstar.prompt import check_format, get_format
 
@@ -103,18 +103,7 @@ def write_dataset(
     or the new one, never half a file). The record is written last: it marks the set done."""
     get_format(prompt_format)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for example in examples:
-                f.write(json.dumps(example.to_dict(), ensure_ascii=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_jsonl(path, [example.to_dict() for example in examples])
     info = DatasetInfo(
         path, prompt_format, content_hash(examples), len(examples), source, created_by
     )

@@ -33,7 +33,7 @@ from leanstar.models.loading import CHECKPOINT_META, read_checkpoint_format
 from leanstar.prompt import get_format
 from leanstar.training import data as datasets
 from leanstar.training.config import PipelineConfig
-from leanstar.training.finetune import FinetuneConfig, finetune, model_done
+from leanstar.training.finetune import FinetuneConfig, TrainingError, finetune, model_done
 from leanstar.training.rationales import generate_rationales
 from leanstar.training.sampling import search_with_checkpoint
 from leanstar.training.star import expert_iteration
@@ -184,6 +184,7 @@ class Pipeline:
             star=self.config.star,
             training=self.config.star_training,
             prompt_format=self.config.cot_format,
+            iteration=iteration,
             command=self.command,
             progress=self.progress,
         )
@@ -235,22 +236,29 @@ class Pipeline:
         return {"budget": str(budget), "benchmark": settings.benchmark, "rows": rows}
 
     def export(self, model: Path, to: Path) -> dict[str, Any]:
-        """Copy the final model (with its leanstar.json record) to `to`, atomically."""
-        tmp = to.with_name(to.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(model, tmp)
-        record = json.loads((tmp / CHECKPOINT_META).read_text(encoding="utf-8"))
-        record["pipeline"] = {
+        pipeline = {
             "config": self.config.raw,
             "run_dir": str(self.run),
             "command": self.command,
-            "evaluation": self.record.get("eval", {}),
+            "stages": self.record,
         }
-        atomic_write_json(tmp / CHECKPOINT_META, record)
-        shutil.rmtree(to, ignore_errors=True)
-        tmp.rename(to)
-        size = sum(f.stat().st_size for f in to.iterdir())
+        size = export_model(model, to, {"pipeline": pipeline})
         return {"to": str(to), "bytes": size}
+
+
+def export_model(model: Path, to: Path, extra: dict[str, Any]) -> int:
+    """Copy a trained model to `to` (replacing what is there, atomically: written aside,
+    then renamed), adding `extra` to its leanstar.json record; returns its size in bytes."""
+    if read_checkpoint_format(model) is None:
+        raise TrainingError(f"{model} is not a trained leanstar checkpoint (no leanstar.json)")
+    tmp = to.with_name(to.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(model, tmp)
+    record = json.loads((tmp / CHECKPOINT_META).read_text(encoding="utf-8"))
+    atomic_write_json(tmp / CHECKPOINT_META, {**record, **extra})
+    shutil.rmtree(to, ignore_errors=True)
+    tmp.rename(to)
+    return sum(f.stat().st_size for f in to.iterdir())
 
 
 def _model_metrics(model: Path) -> dict[str, Any]:

@@ -59,9 +59,14 @@ async def search_with_checkpoint(
 
     fmt = resolve_format(str(model_dir), prompt_format)
     chosen = sampling_backend(backend)
-    generator = load_generator(f"{chosen}:{model_dir}", prompt_format=fmt)
-    if chosen == "hf":  # vLLM batches by itself
-        generator = BatchingGenerator(generator, max_batch=64)
+    if chosen == "hf":
+        # Concurrent searches share model calls; on a CPU, forward batches of 16 keep the
+        # rows that finished early from waiting long for the longest one.
+        generator = BatchingGenerator(
+            load_generator(f"hf:{model_dir}", prompt_format=fmt, batch_size=16), max_batch=64
+        )
+    else:  # vLLM batches by itself
+        generator = load_generator(f"{chosen}:{model_dir}", prompt_format=fmt)
     proposer = Proposer(
         generator, get_format(fmt), temperature=temperature, max_tokens=max_new_tokens
     )

@@ -45,6 +45,9 @@ class StarConfig:
     max_new_tokens: int = 512
     backend: str = "auto"  # "auto" | "hf" | "vllm"
     limit: int = 0  # sample only the first N training theorems (0: all)
+    # Each iteration samples a random share of the training theorems (a different share
+    # each time, seeded by the iteration): a compute knob for small machines; paper: 1.0.
+    fraction: float = 1.0
     benchmark: str = "embedded:train"  # the theorems to sample proofs of
 
     @classmethod
@@ -102,6 +105,19 @@ async def sample_proofs(
         progress=progress,
     )
     return report.to_dict()
+
+
+def share_of(theorems: list[Theorem], fraction: float, *, seed: int) -> list[Theorem]:
+    """A seeded random `fraction` of `theorems`, in their original order."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"[star] fraction must be in (0, 1], got {fraction}")
+    if fraction == 1:
+        return theorems
+    import random
+
+    count = max(1, round(fraction * len(theorems)))
+    chosen = set(random.Random(seed).sample(range(len(theorems)), count))
+    return [t for i, t in enumerate(theorems) if i in chosen]
 
 
 def traces_to_examples(records: Sequence[dict[str, Any]], max_traces: int) -> list[Example]:
@@ -162,6 +178,7 @@ def expert_iteration(
     star: StarConfig,
     training: FinetuneConfig,
     prompt_format: str,
+    iteration: int = 1,
     command: str = "",
     progress: bool = True,
 ) -> StarResult:
@@ -169,7 +186,7 @@ def expert_iteration(
     iteration_dir.mkdir(parents=True, exist_ok=True)
     samples = iteration_dir / "samples.jsonl"
     new = iteration_dir / "new.jsonl"
-    theorems = list(theorems)[: star.limit or None]
+    theorems = share_of(list(theorems)[: star.limit or None], star.fraction, seed=iteration)
     stats: dict[str, Any] = {}
     if not dataset_done(new):
         summary = asyncio.run(
