@@ -303,3 +303,74 @@ async def wait_for_lean(client: LanguageClient, other_than: list[int] = ()) -> l
             return pids
         await asyncio.sleep(0.05)
     raise AssertionError("the language server started no Lean process within 30 s")
+
+
+def cycling(request: Request, served: list[int] = [0]) -> tuple[int, Any]:  # noqa: B006
+    """OpenAI /completions answering each request with the next of ANSWERS (n=1 chains)."""
+    fmt = get_format(DEFAULT_FORMAT)
+    choices = []
+    for _ in range(request.body.get("n", 1)):
+        thought, tactic = ANSWERS[served[0] % len(ANSWERS)]
+        served[0] += 1
+        logprobs = {"token_logprobs": [-0.1] * 4, "tokens": ["a", "b", "c", "d"]}
+        choices.append({"text": fmt.target(thought, tactic), "logprobs": logprobs})
+    return 200, {"choices": choices}
+
+
+async def test_prove_returns_an_edit_that_lean_accepts(client: LanguageClient, tmp_path):
+    async with LoopbackServer(cycling) as model:
+        uri = await start(client, model.base_url, tmp_path)
+        await _prove_and_check(client, uri)
+
+
+async def _prove_and_check(client: LanguageClient, uri: str) -> None:
+    params = {
+        "textDocument": {"uri": uri},
+        "position": {"line": SORRY.line, "character": SORRY.character},
+        "workDoneToken": "prove-1",
+    }
+    reply = await asyncio.wait_for(
+        client.protocol.send_request_async("leanstar/prove", params), 120
+    )
+    assert reply.proved and reply.proof.strip() == "simp" and reply.attempts >= 1
+    ((edit,),) = tuple(reply.edit.changes)  # {"changes": {uri: [TextEdit]}}, one document
+    start_pos = types.Position(edit.range.start.line, edit.range.start.character)
+    end_pos = types.Position(edit.range.end.line, edit.range.end.character)
+    fixed = apply(DOCUMENT, types.TextEdit(types.Range(start_pos, end_pos), edit.newText))
+    assert "sorry" not in fixed and "theorem and_swap" in fixed
+    assert await lean_accepts(fixed) == []
+    # Work-done progress was reported under the client's token, begun and ended.
+    reports = client.progress_reports.get("prove-1", [])
+    assert reports and reports[0].kind == "begin" and reports[-1].kind == "end"
+
+
+async def test_ghost_text_only_when_invoked(client: LanguageClient, model, tmp_path):
+    uri = await start(client, model.base_url, tmp_path)
+
+    async def inline(kind: types.InlineCompletionTriggerKind) -> Any:
+        params = types.InlineCompletionParams(
+            context=types.InlineCompletionContext(trigger_kind=kind),
+            text_document=types.TextDocumentIdentifier(uri),
+            position=SORRY,
+        )
+        return await asyncio.wait_for(client.text_document_inline_completion_async(params), 120)
+
+    assert await inline(types.InlineCompletionTriggerKind.Automatic) is None
+    assert model.requests == []  # typing alone never asks the model
+    items = await inline(types.InlineCompletionTriggerKind.Invoked)
+    assert [item.insert_text for item in items] == ["simp"]  # the checked, goal-closing one
+
+
+async def test_settings_change_at_run_time(client: LanguageClient, model, tmp_path):
+    uri = await start(client, model.base_url, tmp_path)
+    await suggest(client, uri, SORRY)
+    assert model.requests[-1].body["n"] == 3
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"leanstar": {"suggest": {"n": 2, "temperature": 0.2}}}
+        )
+    )
+    reply = await suggest(client, uri, types.Position(line=4, character=7))
+    assert model.requests[-1].body["n"] == 2
+    assert model.requests[-1].body["temperature"] == 0.2
+    assert reply.candidates

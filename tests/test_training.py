@@ -387,3 +387,17 @@ def test_traces_keep_at_most_three_distinct_proofs_and_clean_their_steps() -> No
     assert pairs == [("A", "intro h"), ("B", "exact h"), ("A", "intro x"), ("C", "simp")]
     assert {e.theorem for e in examples} == {"t"}
     assert all(e.thought.startswith("why") for e in examples)
+
+
+def test_the_shipped_configs_load() -> None:
+    from leanstar.training.config import load_config
+
+    root = Path(__file__).parent.parent / "configs"
+    embedded = load_config(root / "embedded.toml")
+    assert embedded.sft.base == "scratch" and embedded.iterations == 2
+    assert embedded.export_to == Path("leanstar/models/default")
+    paper = load_config(root / "paper-7b.toml")
+    # The paper's recipe: lr 2e-5, cosine warmup 0.2, global batch 128, CoT 2 epochs, K=32.
+    assert (paper.sft.learning_rate, paper.sft.warmup_ratio) == (2e-5, 0.2)
+    assert paper.sft.batch_size * paper.sft.grad_accum * 8 == 128
+    assert (paper.cot.epochs, paper.star.samples, paper.eval.budget) == (2, 32, "32x1x50")
