@@ -480,9 +480,17 @@ def _proposer(args: argparse.Namespace):
             "(hf:PATH, openai:URL#MODEL, ws://HOST:PORT, ...), or train one with "
             "`leanstar-train pipeline --config configs/embedded.toml`"
         )
+    from leanstar.models.batching import BatchingGenerator
+    from leanstar.models.hf import HFGenerator
+
     options = {"token": args.token} if args.token and args.model.startswith("ws") else {}
     name = resolve_format(args.model, args.format)
     generator = load_generator(args.model, prompt_format=args.format, **options)
+    if isinstance(generator, HFGenerator):
+        # An in-process model answers one call at a time: theorems searched concurrently
+        # share its calls (the model server and vLLM batch by themselves).
+        generator.batch_size = 16
+        generator = BatchingGenerator(generator, max_batch=64)
     return Proposer(generator, get_format(name), temperature=args.temperature)
 
 
