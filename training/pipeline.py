@@ -185,6 +185,7 @@ class Pipeline:
             training=self.config.star_training,
             prompt_format=self.config.cot_format,
             iteration=iteration,
+            oracle=self.config.rationales.get("oracle", "rules"),
             command=self.command,
             progress=self.progress,
         )

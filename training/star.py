@@ -26,9 +26,10 @@ from typing import Any
 from leanstar.data.jsonl import atomic_write_json, read_jsonl
 from leanstar.evaluate import Budget
 from leanstar.proofs import Theorem
-from leanstar.training.data import Example, dataset_done, write_dataset
+from leanstar.training.data import Example, dataset_done, read_dataset, write_dataset
 from leanstar.training.faults import maybe_crash
 from leanstar.training.finetune import FinetuneConfig, finetune, model_done
+from leanstar.training.rationales import generate_rationales
 from leanstar.training.sampling import search_with_checkpoint
 
 
@@ -48,6 +49,10 @@ class StarConfig:
     # Each iteration samples a random share of the training theorems (a different share
     # each time, seeded by the iteration): a compute knob for small machines; paper: 1.0.
     fraction: float = 1.0
+    # Thoughts of the kept steps: "model" keeps the ones sampled with the proof (the
+    # paper); "oracle" re-writes them with the rationale oracle, for models too small to
+    # write thoughts faithful to the state (they then learn from their own confabulations).
+    thoughts: str = "model"
     benchmark: str = "embedded:train"  # the theorems to sample proofs of
 
     @classmethod
@@ -57,6 +62,12 @@ class StarConfig:
             from leanstar.training.finetune import TrainingError
 
             raise TrainingError(f"unknown [star] settings {unknown}")
+        if data.get("thoughts", "model") not in ("model", "oracle"):
+            from leanstar.training.finetune import TrainingError
+
+            raise TrainingError(
+                f"[star] thoughts must be 'model' or 'oracle', not {data['thoughts']!r}"
+            )
         return cls(**data)
 
 
@@ -179,6 +190,7 @@ def expert_iteration(
     training: FinetuneConfig,
     prompt_format: str,
     iteration: int = 1,
+    oracle: str = "rules",
     command: str = "",
     progress: bool = True,
 ) -> StarResult:
@@ -196,17 +208,30 @@ def expert_iteration(
         )
         records = read_jsonl(samples)
         examples = traces_to_examples(records, star.max_traces)
+        found = new if star.thoughts == "model" else iteration_dir / "found.jsonl"
         write_dataset(
-            new,
+            found,
             examples,
             prompt_format=prompt_format,
             source=f"expert iteration of {model_dir}",
             created_by=command,
         )
+        if star.thoughts == "oracle":
+            # Keep the model's tactics (Lean accepted the proofs) but have the rationale
+            # oracle write each step's thought, as it did for the CoT data.
+            relabelled = generate_rationales(
+                found, new, oracle=oracle, prompt_format=prompt_format, progress=progress
+            )
+            examples = read_dataset(new)[0]
+            stats_relabel = relabelled.to_dict()
+        else:
+            stats_relabel = None
         stats = {
             "theorems": len(theorems),
             "proved": sum(1 for r in records if r.get("proved")),
             "new_examples": len(examples),
+            "thoughts": star.thoughts,
+            "relabelled": stats_relabel,
             "sampling": {k: summary.get(k) for k in ("pass_rate", "wall_s", "counts", "timing")},
         }
         atomic_write_json(iteration_dir / "stats.json", stats)
