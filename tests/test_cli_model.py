@@ -85,7 +85,12 @@ async def test_suggest_returns_checked_candidates_with_thoughts(
     assert best["thought"] == "Compose the two implications."
 
 
-def test_model_commands_need_a_model(capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_a_model_or_a_packaged_default_model_commands_say_so(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import leanstar.models.loading as loading
+
+    monkeypatch.setattr(loading, "default_model_spec", lambda: None)
     assert main(["prove", str(DEMO)]) == 2
     assert "no model given" in capsys.readouterr().err
 
