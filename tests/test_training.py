@@ -62,6 +62,7 @@ vocab_size = 600
 epochs = 30
 [star]
 iterations = 1
+thoughts = "oracle"
 samples = 4
 max_steps = 3
 time_per_theorem_s = 20
@@ -157,6 +158,11 @@ def test_expert_iteration_keeps_only_proofs_lean_accepts(
     assert proved, "the micro model should prove some of the theorems it was trained on"
     new, _ = read_dataset(run / "star1" / "new.jsonl")
     assert new and {e.theorem for e in new} <= set(proved)
+    # thoughts = "oracle": the model's proof steps, each thought re-written by the oracle.
+    found, _ = read_dataset(run / "star1" / "found.jsonl")
+    assert [(e.state, e.tactic) for e in new] == [(e.state, e.tactic) for e in found]
+    stats = json.loads((run / "star1" / "stats.json").read_text())
+    assert stats["thoughts"] == "oracle" and stats["relabelled"]["annotated"] == len(new)
     assert all("\n" not in e.tactic and e.thought for e in new)
 
     theorems = {t.name: t for t in load_embedded_benchmark("train")}
