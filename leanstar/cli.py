@@ -578,8 +578,7 @@ async def _explain(args: argparse.Namespace, console: Console) -> int:
     generator = oracle = None
     prompt_format = DEFAULT_FORMAT
     if not args.no_model:
-        args.model = args.model or default_model_spec()
-        if args.model:
+        if args.model or default_model_spec():
             proposer = _proposer(args)
             generator, prompt_format = proposer.generator, proposer.format.name
         if args.oracle:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import signal
 import sys
@@ -305,20 +306,25 @@ async def wait_for_lean(client: LanguageClient, other_than: list[int] = ()) -> l
     raise AssertionError("the language server started no Lean process within 30 s")
 
 
-def cycling(request: Request, served: list[int] = [0]) -> tuple[int, Any]:  # noqa: B006
-    """OpenAI /completions answering each request with the next of ANSWERS (n=1 chains)."""
+def cycling() -> Any:
+    """An OpenAI /completions handler answering each sample with the next of ANSWERS, across
+    requests (so n=1 sampling chains see every answer in turn)."""
     fmt = get_format(DEFAULT_FORMAT)
-    choices = []
-    for _ in range(request.body.get("n", 1)):
-        thought, tactic = ANSWERS[served[0] % len(ANSWERS)]
-        served[0] += 1
+    answers = itertools.cycle(ANSWERS)
+
+    def handler(request: Request) -> tuple[int, Any]:
         logprobs = {"token_logprobs": [-0.1] * 4, "tokens": ["a", "b", "c", "d"]}
-        choices.append({"text": fmt.target(thought, tactic), "logprobs": logprobs})
-    return 200, {"choices": choices}
+        choices = [
+            {"text": fmt.target(*next(answers)), "logprobs": logprobs}
+            for _ in range(request.body.get("n", 1))
+        ]
+        return 200, {"choices": choices}
+
+    return handler
 
 
 async def test_prove_returns_an_edit_that_lean_accepts(client: LanguageClient, tmp_path):
-    async with LoopbackServer(cycling) as model:
+    async with LoopbackServer(cycling()) as model:
         uri = await start(client, model.base_url, tmp_path)
         await _prove_and_check(client, uri)
 

@@ -16,7 +16,6 @@ Several GPUs: `accelerate launch -m leanstar.training.cli sft ...` or `torchrun`
 from __future__ import annotations
 
 import argparse
-import asyncio
 import shlex
 import sys
 from collections.abc import Sequence
@@ -26,7 +25,6 @@ from rich.console import Console
 
 from leanstar import __version__
 from leanstar.cli import dispatch
-from leanstar.errors import LeanstarError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,18 +122,7 @@ def run_pipeline(args: argparse.Namespace, console: Console) -> int:
 def run_data(args: argparse.Namespace, console: Console) -> int:
     from leanstar.training import data
 
-    kind, _, where = args.source.partition(":")
-    limit = args.limit or None
-    if kind == "embedded":
-        examples = asyncio.run(data.from_embedded(where or "train", limit=limit))
-    elif kind == "leandojo":
-        examples = data.from_leandojo(where)[:limit]
-    elif kind == "trace":
-        examples = data.from_trace(where)[:limit]
-    elif kind == "leanstar-json":
-        examples = data.from_leanstar_json(where, args.format)[:limit]
-    else:
-        raise LeanstarError(f"unknown --source {args.source!r}")
+    examples = data.load_source(args.source, prompt_format=args.format, limit=args.limit)
     info = data.write_dataset(
         args.out,
         examples,

@@ -302,6 +302,21 @@ async def from_embedded(
     return examples
 
 
-def run_blocking(coro: Any) -> Any:
-    """Run a coroutine from synchronous stage code."""
-    return asyncio.run(coro)
+SOURCES = "embedded:SPLIT, leandojo:SPLIT.json, trace:FILE.jsonl or leanstar-json:FILE"
+
+
+def load_source(
+    source: str, *, prompt_format: str, limit: int = 0, alternatives: bool = True
+) -> list[Example]:
+    """The examples a source string names (the `[data] source` / `--source` syntax)."""
+    kind, _, where = source.partition(":")
+    cut = limit or None
+    if kind == "embedded":
+        return asyncio.run(from_embedded(where or "train", limit=cut, alternatives=alternatives))
+    if kind == "leandojo":
+        return from_leandojo(where)[:cut]
+    if kind == "trace":
+        return from_trace(where)[:cut]
+    if kind == "leanstar-json":
+        return from_leanstar_json(where, prompt_format)[:cut]
+    raise DataError(f"unknown data source {source!r}: use {SOURCES}")

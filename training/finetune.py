@@ -29,8 +29,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from transformers import TrainerCallback
+
 from leanstar.data.jsonl import atomic_write_json, atomic_write_text
-from leanstar.errors import DataError, LeanstarError
+from leanstar.errors import LeanstarError
 from leanstar.models.loading import CHECKPOINT_META, write_checkpoint_format
 from leanstar.prompt import get_format
 from leanstar.training.data import DatasetInfo, Example, read_dataset
@@ -457,13 +459,7 @@ def _disk_error(exc: OSError, stage_dir: Path) -> TrainingError:
     return TrainingError(f"cannot write under {stage_dir}: {exc}")
 
 
-def _transformers_callback() -> type:
-    from transformers import TrainerCallback
-
-    return TrainerCallback
-
-
-class MetricsLog(_transformers_callback()):  # type: ignore[misc]
+class MetricsLog(TrainerCallback):
     """Append each logged step to `metrics.jsonl`, with the tokens per second trained
     since the previous log (tokens counted by the collator: real tokens, no padding)."""
 
@@ -504,7 +500,7 @@ class MetricsLog(_transformers_callback()):  # type: ignore[misc]
         return self.collator.tokens / max(time.perf_counter() - self._started, 1e-9)
 
 
-class _CrashPoints(_transformers_callback()):  # type: ignore[misc]
+class _CrashPoints(TrainerCallback):
     """Fault-injection points for the kill-and-resume tests (see training/faults.py)."""
 
     def __init__(self, stage: str) -> None:
@@ -516,7 +512,7 @@ class _CrashPoints(_transformers_callback()):  # type: ignore[misc]
         maybe_crash(f"{self.stage}:save", self.saves)
 
 
-class _RichProgress(_transformers_callback()):  # type: ignore[misc]
+class _RichProgress(TrainerCallback):
     """A rich progress bar over optimiser steps, with the last loss."""
 
     def __init__(self, stage: str) -> None:
@@ -578,7 +574,6 @@ def write_stage_summary(stage_dir: Path, result: FinetuneResult) -> None:
 
 
 __all__ = [
-    "DataError",
     "FinetuneConfig",
     "FinetuneResult",
     "ScratchModel",

@@ -93,7 +93,12 @@ class Pipeline:
     def data(self) -> dict[str, Any]:
         out = self.run / "data" / "sft.jsonl"
         if not datasets.dataset_done(out):
-            examples = self._load_source()
+            examples = datasets.load_source(
+                self.config.source,
+                prompt_format=self.config.sft_format,
+                limit=self.config.limit,
+                alternatives=self.config.alternatives,
+            )
             datasets.write_dataset(
                 out,
                 examples,
@@ -103,26 +108,6 @@ class Pipeline:
             )
         _, info = datasets.read_dataset(out)
         return {"examples": info.examples, "sha256": info.sha256}
-
-    def _load_source(self) -> list[datasets.Example]:
-        kind, _, where = self.config.source.partition(":")
-        limit = self.config.limit or None
-        if kind == "embedded":
-            return asyncio.run(
-                datasets.from_embedded(
-                    where or "train", limit=limit, alternatives=self.config.alternatives
-                )
-            )
-        if kind == "leandojo":
-            return datasets.from_leandojo(where)[:limit]
-        if kind == "trace":
-            return datasets.from_trace(where)[:limit]
-        if kind == "leanstar-json":
-            return datasets.from_leanstar_json(where, self.config.sft_format)[:limit]
-        raise datasets.DataError(
-            f"unknown [data] source {self.config.source!r}: use embedded:train, "
-            "leandojo:PATH, trace:PATH or leanstar-json:PATH"
-        )
 
     def rationales(self) -> dict[str, Any]:
         settings = dict(self.config.rationales)
@@ -162,10 +147,12 @@ class Pipeline:
         return _model_metrics(stage_dir / "model")
 
     def sft(self) -> dict[str, Any]:
-        # A from-scratch tokenizer should know the thoughts too: train it on both sets.
-        cot, _ = datasets.read_dataset(self.run / "data" / "cot.jsonl")
-        fmt = get_format(self.config.cot_format)
-        corpus = [fmt.render(e.state) + fmt.target(e.thought, e.tactic) for e in cot]
+        corpus: list[str] = []
+        if self.config.sft.base == "scratch" and not model_done(self.run / "sft"):
+            # A from-scratch tokenizer should know the thoughts too: train it on both sets.
+            cot, _ = datasets.read_dataset(self.run / "data" / "cot.jsonl")
+            fmt = get_format(self.config.cot_format)
+            corpus = [fmt.render(e.state) + fmt.target(e.thought, e.tactic) for e in cot]
         return self._finetune(
             "sft", self.config.sft, "sft.jsonl", self.config.sft_format, None, corpus
         )

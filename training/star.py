@@ -18,6 +18,7 @@ theorem, one epoch.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from leanstar.evaluate import Budget
 from leanstar.proofs import Theorem
 from leanstar.training.data import Example, dataset_done, read_dataset, write_dataset
 from leanstar.training.faults import maybe_crash
-from leanstar.training.finetune import FinetuneConfig, finetune, model_done
+from leanstar.training.finetune import FinetuneConfig, TrainingError, finetune, model_done
 from leanstar.training.rationales import generate_rationales
 from leanstar.training.sampling import search_with_checkpoint
 
@@ -59,12 +60,8 @@ class StarConfig:
     def from_dict(cls, data: dict[str, Any]) -> StarConfig:
         unknown = sorted(set(data) - set(cls.__dataclass_fields__))
         if unknown:
-            from leanstar.training.finetune import TrainingError
-
             raise TrainingError(f"unknown [star] settings {unknown}")
         if data.get("thoughts", "model") not in ("model", "oracle"):
-            from leanstar.training.finetune import TrainingError
-
             raise TrainingError(
                 f"[star] thoughts must be 'model' or 'oracle', not {data['thoughts']!r}"
             )
@@ -259,8 +256,6 @@ def expert_iteration(
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    import json
-
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
