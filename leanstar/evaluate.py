@@ -14,8 +14,14 @@ shared by its K best-first runs.
 Results go to a JSONL file, one record per finished theorem, appended durably as each
 theorem finishes (`leanstar.data.jsonl.JsonlWriter`), so a killed run loses at most the
 theorems in flight. A re-run with the same output file skips the theorems already there
-and runs only the missing ones; it refuses a file made with another budget, model or
-prompt format. At the end a summary JSON is written atomically next to the results.
+and runs only the missing ones. Records are keyed by theorem, model and toolchain: those
+another model or toolchain wrote stay in the file but do not count as done (a failure for
+want of Mathlib is not a result for the Mathlib project); a file made with another budget
+or prompt format is refused. At the end a summary JSON is written atomically next to the
+results.
+
+Before a run, `check_headers` makes sure the toolchain can elaborate the benchmark's
+header (miniF2F's `import Mathlib`): otherwise every theorem would fail for that one reason.
 
     async with LspProofSession.start(find_toolchain(), workers=4) as session:
         report = await evaluate(session, Proposer(generator, get_format(fmt)), theorems,
@@ -26,7 +32,10 @@ prompt format. At the end a summary JSON is written atomically next to the resul
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import subprocess
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -39,12 +48,25 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from leanstar.data.jsonl import BrokenLine, JsonlWriter, atomic_write_json, iter_numbered
-from leanstar.errors import DataError
+from leanstar.errors import DataError, LeanError
 from leanstar.lean.backend import ProofSession
+from leanstar.lean.toolchain import Toolchain
 from leanstar.proofs import Theorem
 from leanstar.search import Proposer, SearchResult, best_first, sample_chains
 
 DEFAULT_TIME_S = 600.0  # per theorem, as in the paper
+HEADER_TIMEOUT_S = 600.0  # `import Mathlib` from a cold disk cache takes minutes
+# A results file is bound to these settings: a re-run with other values is refused.
+_BINDING = ("budget", "prompt_format")
+# Records are keyed by theorem and these: other values are another run's, not done here.
+_KEYED = ("model", "toolchain")
+# Upper limits of a budget. The largest budgets in the papers are 64x32x100 (InternLM2-
+# StepProver) and 64x1x50 (Lean-STaR); these leave ample room above them and refuse a
+# typo like 10000000x1x1 with a clear message instead of a search that cannot finish.
+MAX_ATTEMPTS = 4096
+MAX_SAMPLES = 1024
+MAX_STEPS = 10_000
+MAX_TIME_S = 7 * 24 * 3600.0
 _BUDGET = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*x\s*(\d+)\s*$", re.IGNORECASE)
 
 
@@ -63,11 +85,23 @@ class Budget:
     time_s: float = DEFAULT_TIME_S
 
     def __post_init__(self) -> None:
-        if min(self.attempts, self.samples, self.steps) < 1 or self.time_s <= 0:
+        if min(self.attempts, self.samples, self.steps) < 1 or not self.time_s > 0:
             raise ValueError(
                 f"every part of a budget must be positive, got {self} with {self.time_s}s; "
                 "write it as attempts x samples x steps, e.g. 32x1x50"
             )
+        limits = [
+            ("attempts", self.attempts, MAX_ATTEMPTS),
+            ("samples per step", self.samples, MAX_SAMPLES),
+            ("steps", self.steps, MAX_STEPS),
+            ("seconds per theorem", self.time_s, MAX_TIME_S),
+        ]
+        for what, value, limit in limits:
+            if value > limit:
+                raise ValueError(
+                    f"budget {self} with {self.time_s:g}s: {what} {value:,} is over the limit "
+                    f"of {limit:,}; the papers' largest budget is 64x32x100"
+                )
 
     @classmethod
     def parse(cls, text: str, *, time_s: float = DEFAULT_TIME_S) -> Budget:
@@ -231,6 +265,73 @@ def load_benchmark(path: str | Path, *, context: str = "", name: str | None = No
 
 
 # ---------------------------------------------------------------------------------------
+# Can this toolchain run the benchmark?
+# ---------------------------------------------------------------------------------------
+
+
+def toolchain_id(toolchain: Toolchain) -> str:
+    """What a result record names as its toolchain: the kind, where it is, the version.
+    The embedded Lean is named without its cache path (the same Lean wherever cached)."""
+    where = {"embedded": "", "lake": f" {toolchain.cwd}"}.get(toolchain.kind, f" {toolchain.lean}")
+    return f"{toolchain.kind}{where} (Lean {toolchain.version})"
+
+
+def check_headers(
+    toolchain: Toolchain,
+    theorems: Sequence[Theorem],
+    *,
+    benchmark: str = "the benchmark",
+    timeout_s: float = HEADER_TIMEOUT_S,
+) -> None:
+    """Raise LeanError (naming the toolchain and the fix) unless `toolchain` elaborates
+    the context (imports, options) of every theorem; each distinct context runs once.
+    Blocking (one `lean` run per context): async callers use `asyncio.to_thread`."""
+    for context in dict.fromkeys(t.context for t in theorems):
+        error = _header_error(toolchain, context, timeout_s)
+        if error is None:
+            continue
+        if benchmark.startswith("minif2f"):
+            fix = (
+                "miniF2F needs a Lake project with Mathlib: pass --toolchain PROJECT_FOLDER "
+                "(`leanstar doctor` says how to set one up)"
+            )
+        else:
+            fix = "pass --toolchain naming a Lean (or Lake project) that has these imports"
+        first = context.strip().splitlines()[0] if context.strip() else "(empty header)"
+        raise LeanError(
+            f"the toolchain {toolchain_id(toolchain)} cannot elaborate the header of "
+            f"{benchmark} (`{first}` ...): {error}; {fix}"
+        )
+
+
+def _header_error(toolchain: Toolchain, context: str, timeout_s: float) -> str | None:
+    """Lean's first error on a file holding only `context`, or None when it elaborates."""
+    with tempfile.TemporaryDirectory(prefix="leanstar-header-") as folder:
+        source = Path(folder) / "Header.lean"
+        source.write_text(context + "\n", encoding="utf-8")
+        try:
+            done = subprocess.run(
+                toolchain.lean_command(str(source)),
+                cwd=toolchain.cwd,
+                env={**os.environ, **toolchain.env},
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+            )
+        except subprocess.TimeoutExpired:
+            return f"Lean took over {timeout_s:.0f} s on the header alone"
+        except OSError as exc:
+            return f"cannot run {toolchain.lean}: {exc}"
+    if done.returncode == 0:
+        return None
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    errors = [line for line in lines if "error" in line]
+    return (errors or lines or [f"lean exited with status {done.returncode}"])[0].replace(
+        str(source), "Header.lean"
+    )
+
+
+# ---------------------------------------------------------------------------------------
 # Evaluation
 # ---------------------------------------------------------------------------------------
 
@@ -240,7 +341,8 @@ class EvalReport:
     """The summary of an evaluation (also written as the summary JSON).
 
     `theorems` counts the benchmark's distinct theorems; `evaluated` those with a record in
-    the results file (this run's plus `resumed` from earlier runs); `pass_rate` is
+    the results file (this run's plus `resumed` from earlier runs); `other_runs` counts
+    records in the file from another model or toolchain (kept, not counted); `pass_rate` is
     proved / theorems. `timing` sums the per-theorem search times (model, Lean, own code);
     theorems searched concurrently overlap, so its total can exceed `wall_s`, this run's
     wall-clock time, and a theorem's model time includes waiting for a shared model.
@@ -251,11 +353,13 @@ class EvalReport:
     method: str
     model: str
     prompt_format: str
+    toolchain: str
     theorems: int
     evaluated: int
     proved: int
     ran: int
     resumed: int
+    other_runs: int
     broken_records: list[str]
     failure_reasons: dict[str, int]
     counts: dict[str, Any]
@@ -290,6 +394,7 @@ async def evaluate(
     summary_path: str | Path | None = None,
     concurrency: int = 4,
     model: str = "",
+    toolchain: str = "",
     benchmark: str = "",
     broken: Sequence[str] = (),
     temperature: float | None = None,
@@ -306,12 +411,19 @@ async def evaluate(
     theorem name that appears twice is added to them. `progress` shows a rich progress bar
     on `console`. `proofs_wanted` > 1 keeps chains going after the first proof (expert
     iteration); `on_record(record)` is called after each theorem's record is written.
+    `model` and `toolchain` name what this run uses (see `toolchain_id`): records from
+    another model or toolchain do not count as done.
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
     out_path = Path(out_path)
     summary = Path(summary_path) if summary_path else summary_path_for(out_path)
-    run_info = {"budget": str(budget), "model": model, "prompt_format": proposer.format.name}
+    run_info = {
+        "budget": str(budget),
+        "model": model,
+        "prompt_format": proposer.format.name,
+        "toolchain": toolchain,
+    }
     broken_records = list(broken)
     unique: dict[str, Theorem] = {}
     for theorem in theorems:
@@ -322,7 +434,7 @@ async def evaluate(
 
     started = time.perf_counter()
     with JsonlWriter(out_path) as writer:  # opening repairs a line torn by a killed run
-        earlier = _read_results(out_path, run_info)
+        earlier, other_runs = _read_results(out_path, run_info)
         pending = [t for name, t in unique.items() if name not in earlier]
         resumed = len(unique) - len(pending)
         records = dict(earlier)
@@ -354,6 +466,7 @@ async def evaluate(
         theorems=len(unique),
         ran=len(pending),
         resumed=resumed,
+        other_runs=other_runs,
         broken=broken_records,
         wall_s=time.perf_counter() - started,
         results_path=out_path,
@@ -408,13 +521,19 @@ def _record(theorem: Theorem, searches: list[SearchResult], run_info: dict[str, 
     }
 
 
-def _read_results(path: Path, run_info: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """The records already in the results file, by theorem; refuses another run's file."""
+def _read_results(path: Path, run_info: dict[str, str]) -> tuple[dict[str, dict[str, Any]], int]:
+    """(this run's records already in the results file by theorem, the number of records
+    from another model or toolchain); refuses a file made with another budget or format."""
     records: dict[str, dict[str, Any]] = {}
+    other_runs = 0
     for number, record in iter_numbered(path):
         if "theorem" not in record:
             raise DataError(f"{path}:{number}: not an evaluation record (no `theorem` field)")
-        for key, value in run_info.items():
+        if any(record.get(key) != run_info[key] for key in _KEYED):
+            other_runs += 1
+            continue
+        for key in _BINDING:
+            value = run_info[key]
             if record.get(key) != value:
                 raise DataError(
                     f"{path}:{number}: the results file was written with {key} "
@@ -422,7 +541,7 @@ def _read_results(path: Path, run_info: dict[str, str]) -> dict[str, dict[str, A
                     "or run with the same settings to resume"
                 )
         records.setdefault(record["theorem"], record)
-    return records
+    return records, other_runs
 
 
 def _sum_counts(items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -457,6 +576,7 @@ def _summarise(
     theorems: int,
     ran: int,
     resumed: int,
+    other_runs: int,
     broken: list[str],
     wall_s: float,
     results_path: Path,
@@ -471,11 +591,13 @@ def _summarise(
         method=budget.method,
         model=run_info["model"],
         prompt_format=run_info["prompt_format"],
+        toolchain=run_info["toolchain"],
         theorems=theorems,
         evaluated=len(records),
         proved=sum(1 for r in records if r["proved"]),
         ran=ran,
         resumed=resumed,
+        other_runs=other_runs,
         broken_records=broken,
         failure_reasons=dict(sorted(reasons.items())),
         counts=_sum_counts([r["counts"] for r in records]),
@@ -541,6 +663,7 @@ def render_report(report: EvalReport, console: Console) -> None:
     rows = [
         ("model", report.model or "-"),
         ("prompt format", report.prompt_format),
+        ("toolchain", report.toolchain or "-"),
         ("budget", f"{report.budget} ({report.method})"),
         ("proved", f"{report.proved} / {report.theorems}"),
         ("pass rate", f"{100 * report.pass_rate:.1f}%"),
@@ -557,6 +680,8 @@ def render_report(report: EvalReport, console: Console) -> None:
         ),
         ("wall time", f"{report.wall_s:.1f}s"),
     ]
+    if report.other_runs:
+        rows.append(("other runs", f"{report.other_runs} records (another model or toolchain)"))
     for key, value in rows:
         table.add_row(key, value)
     for reason, count in report.failure_reasons.items():

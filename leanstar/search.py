@@ -352,6 +352,12 @@ class _Chain:
     path: list[Step] = field(default_factory=list)  # accepted steps so far
 
 
+# Chains sampled at once. More chains than this wait for a live one to finish: memory and
+# one `generate` batch stay bounded however large K is, and the deadline is looked at
+# between steps (K = 10^6 chains would otherwise be built, rendered and sent at once).
+LIVE_CHAINS = 64
+
+
 async def sample_chains(
     session: ProofSession,
     proposer: Proposer,
@@ -362,6 +368,7 @@ async def sample_chains(
     temperature: float | None = None,
     time_budget_s: float = 600.0,
     proofs_wanted: int = 1,
+    live_chains: int = LIVE_CHAINS,
 ) -> SearchResult:
     """K = `chains` independent chains of at most N = `max_calls` tactic calls each.
 
@@ -370,15 +377,28 @@ async def sample_chains(
     Progress moves the chain; the first proof that passes the whole re-check wins. With
     `proofs_wanted` > 1 (expert iteration keeps up to 3 traces per theorem) the other
     chains go on until that many distinct proofs are found; a chain stops at its proof.
+    At most `live_chains` chains run at once; the next one starts when one finishes.
     """
-    if chains < 1 or max_calls < 1:
-        raise ValueError(f"chains and max_calls must be at least 1, got {chains}, {max_calls}")
+    if chains < 1 or max_calls < 1 or live_chains < 1:
+        raise ValueError(
+            f"chains, max_calls and live_chains must be at least 1, got {chains}, "
+            f"{max_calls}, {live_chains}"
+        )
     run = _Run(session, proposer, theorem, "sample", time_budget_s)
 
     async def body() -> str:
         start = await run.open()
-        pool = [_Chain(start) for _ in range(chains)]
-        while live := [chain for chain in pool if chain.calls < max_calls]:
+        waiting = chains  # chains not started yet: created only when there is room
+        live: list[_Chain] = []
+        while True:
+            live = [chain for chain in live if chain.calls < max_calls]
+            while waiting and len(live) < live_chains:
+                live.append(_Chain(start))
+                waiting -= 1
+            if not live:
+                break
+            if run.remaining() <= 0:
+                raise _OutOfTime
             groups = await run.propose([chain.state for chain in live], 1, temperature)
             picks = [group[0] if group else Candidate("", "") for group in groups]
             # Chains at the same state share one try_tactics call; groups run in parallel.

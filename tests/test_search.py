@@ -330,6 +330,102 @@ async def test_best_first_expansion_budget(session, conj) -> None:
     assert [isinstance(s.outcome, Progress) for s in result.attempts] == [True] * 3
 
 
+# -- huge budgets: validated, and chains created lazily --------------------------------------
+
+
+def test_a_budget_over_the_limits_is_refused_with_the_limit_named() -> None:
+    from leanstar.evaluate import MAX_ATTEMPTS, Budget
+
+    with pytest.raises(ValueError, match="attempts 10,000,000 is over the limit of 4,096"):
+        Budget.parse("10000000x1x1", time_s=5)
+    with pytest.raises(ValueError, match="steps"):
+        Budget.parse("1x1x1000000")
+    with pytest.raises(ValueError, match="positive"):
+        Budget(1, 1, 1, float("nan"))
+    assert Budget.parse(f"{MAX_ATTEMPTS}x1x10000", time_s=2).attempts == MAX_ATTEMPTS
+
+
+async def test_many_chains_run_a_bounded_batch_at_a_time_and_stop_at_the_deadline(
+    session, conj
+) -> None:
+    from leanstar.evaluate import MAX_ATTEMPTS, MAX_STEPS
+    from leanstar.search import LIVE_CHAINS
+
+    generator = ScriptedGenerator({}, default=[reply("skip")])  # accepted, never a proof
+    start = time.perf_counter()
+    result = await sample_chains(
+        session,
+        Proposer(generator, FORMAT),
+        conj,
+        chains=MAX_ATTEMPTS,
+        max_calls=MAX_STEPS,
+        time_budget_s=2.0,
+    )
+    elapsed = time.perf_counter() - start
+    assert result.failure_reason == TIME and not result.proved
+    assert elapsed < 2.0 + 10.0  # the deadline, plus a loaded machine's slack
+    assert generator.calls and max(len(call) for call in generator.calls) <= LIVE_CHAINS
+
+
+async def test_prove_with_a_huge_budget_keeps_to_its_time_and_memory(tmp_path: Path) -> None:
+    """`leanstar prove --budget 4096x1x10000 --time 2` (the largest budget allowed) ends
+    near its time with a small process; 10000000x1x1 is refused before anything starts."""
+    import json
+    import subprocess
+    import sys
+
+    from models_fixtures import LoopbackServer, Request
+
+    def skip(request: Request) -> tuple[int, dict]:
+        text = FORMAT.target("Nothing to do.", "skip")
+        choice = {"text": text, "logprobs": {"tokens": [text], "token_logprobs": [-1.0]}}
+        return 200, {"choices": [{**choice, "index": i} for i in range(request.body["n"])]}
+
+    lean = tmp_path / "Huge.lean"
+    lean.write_text(
+        "prelude\nimport LeanstarCore\n\ntheorem conj_intro " + CONJ + " := by\n  sorry\n",
+        encoding="utf-8",
+    )
+    async with LoopbackServer(skip) as server:
+        model = ["--model", f"openai:{server.base_url}#m", "--format", FORMAT.name]
+        base = [sys.executable, "-m", "leanstar.cli", "prove", str(lean), *model, "--json"]
+        refused = await asyncio.to_thread(
+            subprocess.run,
+            [*base, "--budget", "10000000x1x1", "--time", "5"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert refused.returncode == 2 and "over the limit" in refused.stderr
+
+        process = subprocess.Popen(
+            [*base, "--budget", "4096x1x10000", "--time", "2"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        peak_kb, started = 0, time.perf_counter()
+        while process.poll() is None and time.perf_counter() - started < 120:
+            peak_kb = max(peak_kb, _rss_kb(process.pid))
+            await asyncio.sleep(0.05)
+        out, err = process.communicate(timeout=10)
+    assert process.returncode == 1, err  # not proved, and nothing written
+    (result,) = json.loads(out)["results"]
+    assert result["failure_reason"] == TIME
+    assert result["timing"]["total_s"] < 2.0 + 5.0
+    assert 0 < peak_kb < 500 * 1024  # an upper bound: a leak of chains would reach GBs
+
+
+def _rss_kb(pid: int) -> int:
+    """Resident memory of one process (Linux /proc), 0 once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    line = next((row for row in status.splitlines() if row.startswith("VmRSS:")), "")
+    return int(line.split()[1]) if line else 0
+
+
 # -- end to end with a real (tiny, untrained) model ----------------------------------------
 
 
