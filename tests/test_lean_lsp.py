@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from leanstar.errors import LeanCrashed, TheoremNotFound
 from leanstar.lean.lsp import LspClient, position_of, utf16_column
 from leanstar.lean.pool import LeanWorker, MemoryExceeded, WorkerPool, tree_rss_mb
+from leanstar.lean.processes import is_running, members
 from leanstar.lean.session import LspProofSession
 from leanstar.lean.toolchain import Toolchain
 from leanstar.proofs import Failed, Progress, Proved, Theorem, TimedOut
@@ -146,6 +148,51 @@ async def test_lean_killed_from_outside_mid_check(embedded: Toolchain, make_theo
         assert "crashed" in outcome.message or "stopped" in outcome.message
         (after,) = await session.try_tactics(state, ["rfl"])
         assert isinstance(after, Proved)
+
+
+async def _worker_tree(worker: LeanWorker, embedded: Toolchain) -> list[int]:
+    """Check a text so the server has started its file worker; the pids of the tree."""
+    await worker.check(f"{embedded.header}\ntheorem t : True := by\n  trivial\n")
+    assert worker.client is not None
+    tree = members(worker.client.pid)
+    assert len(tree) >= 2, "the server has started no file worker"
+    return tree
+
+
+async def test_a_stopped_file_worker_is_killed_with_its_server(embedded: Toolchain) -> None:
+    # Lean starts each file worker with setsid: killing the server's group alone left a
+    # stopped worker behind and the check waited 10 s for it to let go of stderr.
+    worker = LeanWorker(embedded)
+    tree = await _worker_tree(worker, embedded)
+    for pid in tree[1:]:
+        os.kill(pid, signal.SIGSTOP)
+    started = time.perf_counter()
+    with pytest.raises(asyncio.TimeoutError):
+        await worker.check(f"{embedded.header}\ntheorem t : True := by\n  rfl\n", timeout=1.0)
+    assert time.perf_counter() - started < 1.0 + 3.0  # was 11 s
+    assert [pid for pid in tree if is_running(pid)] == []
+    result = await worker.check(f"{embedded.header}\ntheorem t : True := by\n  trivial\n")
+    assert result.errors == [] and worker.restarts == 1
+    await worker.aclose()
+
+
+async def test_a_server_killed_from_outside_leaves_no_worker(embedded: Toolchain) -> None:
+    worker = LeanWorker(embedded)
+    tree = await _worker_tree(worker, embedded)
+    for pid in tree[1:]:  # stopped: it cannot notice that its server has gone
+        os.kill(pid, signal.SIGSTOP)
+    os.killpg(tree[0], signal.SIGKILL)  # the server's group only: the worker is not in it
+    with pytest.raises(LeanCrashed):
+        await worker.check(f"{embedded.header}\ntheorem t : True := by\n  rfl\n", timeout=20)
+    assert [pid for pid in tree if is_running(pid)] == []
+    await worker.aclose()
+
+
+async def test_shutdown_leaves_no_process(embedded: Toolchain) -> None:
+    worker = LeanWorker(embedded)
+    tree = await _worker_tree(worker, embedded)
+    await worker.aclose()
+    assert [pid for pid in tree if is_running(pid)] == []
 
 
 async def test_memory_limit_kills_and_restarts(embedded: Toolchain) -> None:

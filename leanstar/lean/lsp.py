@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from leanstar.errors import LeanCrashed, LeanError
+from leanstar.lean.processes import TAG_ENV, kill_tree, new_tag
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +92,15 @@ def path_to_uri(path: Path) -> str:
 class LspClient:
     """One running Lean language server. Start with `await LspClient.start(argv, ...)`."""
 
-    def __init__(self, process: asyncio.subprocess.Process, *, root: Path | None = None):
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        *,
+        root: Path | None = None,
+        tag: str | None = None,
+    ):
         self._process = process
+        self._tag = tag  # TAG_ENV of the server and its workers (see leanstar.lean.processes)
         self._root = root
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[str, asyncio.Future[Any]]] = {}
@@ -114,7 +122,9 @@ class LspClient:
         timeout: float = 30.0,
     ) -> LspClient:
         """Start the server and run the `initialize` handshake."""
-        full_env = {**os.environ, **(env or {})}
+        # The tag finds the file workers, which Lean starts in sessions of their own.
+        tag = new_tag()
+        full_env = {**os.environ, **(env or {}), TAG_ENV: tag}
         try:
             process = await asyncio.create_subprocess_exec(
                 *argv,
@@ -123,13 +133,13 @@ class LspClient:
                 stderr=asyncio.subprocess.PIPE,
                 env=full_env,
                 cwd=str(cwd) if cwd else None,
-                # Own process group: a timeout kills the server and every file worker it started.
+                # Own process group; the workers have their own (kill_tree finds them).
                 start_new_session=True,
                 limit=64 * 1024 * 1024,  # one message may carry large goals or diagnostics
             )
         except OSError as exc:
             raise LeanCrashed(f"cannot start the Lean server {argv[0]!r}: {exc}") from exc
-        client = cls(process, root=cwd)
+        client = cls(process, root=cwd, tag=tag)
         try:
             await client.request(
                 "initialize",
@@ -155,10 +165,8 @@ class LspClient:
         return self._process.pid
 
     async def kill(self) -> None:
-        """Kill the server and its workers at once (used after a timeout or a crash)."""
-        if self._process.returncode is None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self._process.pid, 9)
+        """Kill the server and every file worker at once (used after a timeout or a crash)."""
+        await self._kill_tree()
         with contextlib.suppress(asyncio.TimeoutError, ProcessLookupError):
             await asyncio.wait_for(self._process.wait(), timeout=10)
         self._fail_all(LeanCrashed("the Lean server was stopped"))
@@ -225,9 +233,16 @@ class LspClient:
         except (asyncio.IncompleteReadError, ConnectionError, ValueError) as exc:
             log.debug("Lean server stream ended: %s", exc)
         finally:
+            # The server is gone or going; a worker it left would hold its stderr open (so
+            # `wait()` would not return) and keep its memory: end the whole tree now.
+            await self._kill_tree()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._process.wait(), timeout=2)
             self._fail_all(LeanCrashed(self._death_message()))
+
+    async def _kill_tree(self) -> None:
+        # Reading /proc takes a few ms on a busy machine: off the event loop.
+        await asyncio.to_thread(kill_tree, self._process.pid, self._tag)
 
     async def _read_stderr(self) -> None:
         stderr = self._process.stderr

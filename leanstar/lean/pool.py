@@ -6,7 +6,8 @@ changed (the imports and every unchanged command are reused), which is what make
 tactic check cost milliseconds.
 
 A worker whose Lean crashes, hangs past the timeout or runs out of memory is killed with
-its whole process group and started again on next use; the caller sees `LeanCrashed` or
+its whole process tree (the server and the file workers it started in sessions of their
+own: `leanstar.lean.processes`) and started again on next use; the caller sees `LeanCrashed` or
 `asyncio.TimeoutError` for that one check, never a hang.
 
 A `WorkerPool` hands out idle workers so that checks run in parallel, one per worker.
@@ -25,6 +26,7 @@ from typing import Protocol, TypeVar
 
 from leanstar.errors import LeanCrashed, LeanError
 from leanstar.lean.lsp import FAST_REPORTING, Diagnostic, LspClient, path_to_uri
+from leanstar.lean.processes import tree_rss_mb
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -208,22 +210,3 @@ class WorkerPool:
 
     async def aclose(self) -> None:
         await asyncio.gather(*(worker.aclose() for worker in self.workers))
-
-
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory (MB) of a process and all its descendants, read from /proc."""
-    total_kb = 0
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total_kb += next(
-                int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")
-            )
-            for task in Path(f"/proc/{current}/task").iterdir():
-                children = (task / "children").read_text().split()
-                pending.extend(int(child) for child in children)
-        except (OSError, StopIteration, ValueError):
-            continue  # the process ended while we looked
-    return total_kb / 1024

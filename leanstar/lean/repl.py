@@ -24,10 +24,11 @@ How this session uses it:
 
 Containment (the upstream REPL has no timeout or memory cap): the REPL runs in its own
 process group (`start_new_session`), every request has a deadline, and on a timeout or an
-exit the whole group is killed. The next call starts a fresh REPL, which invalidates every
-cached environment and proof-state number. A `ProofState` made by the dead process is not
-lost: its handle (`ReplHandle`) records the tactics that led to it, so the next try on it
-re-opens the theorem and replays those tactics in the fresh REPL before running the new one.
+exit its whole process tree is killed (`leanstar.lean.processes.kill_tree`). The next call
+starts a fresh REPL, which invalidates every cached environment and proof-state number. A
+`ProofState` made by the dead process is not lost: its handle (`ReplHandle`) records the
+tactics that led to it, so the next try on it re-opens the theorem and replays those
+tactics in the fresh REPL before running the new one.
 `memory_mb` caps the REPL's address space (RLIMIT_AS), as Kimina Lean Server does.
 
 Command smuggling: a proof text can end the tactic block and start new commands (even
@@ -53,6 +54,7 @@ from typing import Any
 from leanstar.errors import LeanCrashed, TheoremNotFound, ToolchainNotFound
 from leanstar.lean.acceptance import ALLOWED_AXIOMS, SORRY_WARNING, axioms_reported
 from leanstar.lean.guard import Guard, proof_refusal, refusal
+from leanstar.lean.processes import TAG_ENV, kill_tree, new_tag
 from leanstar.proofs import (
     Failed,
     Outcome,
@@ -97,8 +99,9 @@ class _ReplTimedOut(Exception):
 class _ReplProcess:
     """One running REPL process and the wire protocol (one request at a time)."""
 
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+    def __init__(self, proc: asyncio.subprocess.Process, tag: str | None = None) -> None:
         self._proc = proc
+        self._tag = tag  # TAG_ENV of its tree (`lake exe repl` runs the REPL as a child)
         self._stderr: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES)
         # Drain stderr continuously so a chatty REPL never blocks on a full pipe.
         self._stderr_task = asyncio.ensure_future(self._drain_stderr())
@@ -112,7 +115,8 @@ class _ReplProcess:
         env: Mapping[str, str] | None,
         memory_mb: int | None,
     ) -> _ReplProcess:
-        full_env = {**os.environ, **env} if env else None
+        tag = new_tag()
+        full_env = {**os.environ, **(env or {}), TAG_ENV: tag}
         try:
             proc = await asyncio.create_subprocess_exec(
                 *command,
@@ -121,7 +125,7 @@ class _ReplProcess:
                 stderr=asyncio.subprocess.PIPE,
                 cwd=cwd,
                 env=full_env,
-                start_new_session=True,  # its own process group: a kill reaches every child
+                start_new_session=True,  # its own group; kill_tree also finds setsid children
                 preexec_fn=_address_space_limit(memory_mb) if memory_mb else None,
                 limit=_STREAM_LIMIT,
             )
@@ -131,7 +135,7 @@ class _ReplProcess:
                 "Build leanprover-community/repl for your Lean version (`lake build repl`) "
                 "and pass its command, e.g. ['lake', 'exe', 'repl'] with cwd=<your project>."
             ) from exc
-        return cls(proc)
+        return cls(proc, tag)
 
     @property
     def alive(self) -> bool:
@@ -210,9 +214,8 @@ class _ReplProcess:
             self._stderr.append(line.decode("utf-8", errors="replace"))
 
     async def kill(self) -> None:
-        """Kill the whole process group and reap the REPL."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
-            os.killpg(self._proc.pid, signal.SIGKILL)
+        """Kill the whole process tree and reap the REPL."""
+        await asyncio.to_thread(kill_tree, self._proc.pid, self._tag)
         try:
             await asyncio.wait_for(self._proc.wait(), _KILL_WAIT)
         except asyncio.TimeoutError:
