@@ -468,10 +468,30 @@ def add_lsp_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-file", type=Path, help="write the server's log here (stdout is the protocol)"
     )
+    # The transport flags LSP clients add to the command (vscode-languageclient appends
+    # `--stdio`; others pass the editor's process id). stdio is the only transport served,
+    # so `--stdio` and `--clientProcessId` are accepted and the others refused by name.
+    transport = parser.add_argument_group("transport (added by LSP clients)")
+    transport.add_argument("--stdio", action="store_true", help="serve on stdin/stdout (default)")
+    transport.add_argument("--pipe", metavar="NAME", help=argparse.SUPPRESS)
+    transport.add_argument("--socket", metavar="PORT", help=argparse.SUPPRESS)
+    transport.add_argument(
+        "--clientProcessId",
+        "--client-process-id",
+        dest="client_process_id",
+        type=int,
+        help="the editor's process id (accepted; the server exits when stdin closes)",
+    )
 
 
 def run_lsp(args: argparse.Namespace, console: Console) -> int:
     """Serve LSP on stdin/stdout until the client says `exit`."""
+    if args.pipe or args.socket:
+        flag = "--pipe" if args.pipe else "--socket"
+        raise LeanstarError(
+            f"`leanstar lsp {flag}` is not supported: the server speaks LSP over stdio only "
+            "(start it with `--stdio` or no transport flag)"
+        )
     # stdout is the protocol channel: the log goes to --log-file, else stderr (the editor's
     # output panel shows it).
     if args.log_file:
