@@ -17,34 +17,78 @@ on PATH, then the embedded Lean. `--json` prints machine-readable output.
 
 from __future__ import annotations
 
+# Start-up time matters (`leanstar --help` <= 0.15 s): this module imports only the standard
+# library's light parts; rich, asyncio, the library and the language server are imported
+# by the handlers that use them.
 import argparse
-import asyncio
+import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
-from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from leanstar import __version__
-from leanstar.errors import LeanstarError
+from leanstar.cliargs import (
+    Parser,
+    existing_path,
+    location,
+    output_file,
+    positive_float,
+    positive_int,
+    temperature,
+    text_file,
+)
+from leanstar.errors import LeanstarError, ModelError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 log = logging.getLogger("leanstar")
 
+# Modules whose interpreter teardown is slow (torch: about 1.2 s) and useless at exit.
+_SLOW_TEARDOWN = frozenset({"torch", "ctranslate2", "vllm"})
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return dispatch(build_parser().parse_args(argv))
+    """Run `leanstar ARGV`; returns the exit status (also for --help and refused arguments)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse printed the help, or one line saying what is wrong
+        return exit_status(exc)
+    return dispatch(args)
+
+
+def exit_status(exc: SystemExit) -> int:
+    """The status a SystemExit stands for (argparse raises it with an int or None)."""
+    return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+
+
+def entry() -> NoReturn:
+    """The `leanstar` console script: `main()`, then `exit_fast` (tests call `main`)."""
+    exit_fast(main())
+
+
+def exit_fast(code: int) -> NoReturn:
+    """Exit with `code`; after a model backend was loaded, skip the interpreter teardown
+    (freeing torch's objects one by one takes over a second and achieves nothing)."""
+    if not _SLOW_TEARDOWN & sys.modules.keys():
+        sys.exit(code)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to say
+            stream.flush()
+    os._exit(code)
 
 
 def dispatch(args: argparse.Namespace) -> int:
-    """Run a parsed command's handler (`args.run`): logging set up, leanstar errors printed
-    as one line (exit 2), an interrupt reported (exit 130). Shared with `leanstar-train`."""
+    """Run a parsed command's handler (`args.run`): logging set up, errors printed as one
+    plain line on stderr (exit 2), an interrupt reported (exit 130). Shared with
+    `leanstar-train`."""
+    from rich.console import Console
+
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -53,25 +97,45 @@ def dispatch(args: argparse.Namespace) -> int:
     try:
         return int(args.run(args, console) or 0)
     except LeanstarError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}")
-        return 2
+        log.debug("error", exc_info=True)
+        return _error(str(exc))
+    except OSError as exc:  # a file that vanished or filled the disk while we ran
+        log.debug("error", exc_info=True)
+        where = f": {exc.filename}" if exc.filename else ""
+        return _error(f"{exc.strerror or exc}{where}")
     except KeyboardInterrupt:
-        Console(stderr=True).print(
-            "interrupted; finished results are kept: run the same command again to resume"
+        print(
+            "interrupted; finished results are kept: run the same command again to resume",
+            file=sys.stderr,
+            flush=True,
         )
         return 130
 
 
+def _error(message: str) -> int:
+    """Print `message` as one plain line on stderr (no markup, no wrapping); exit status 2."""
+    line = "; ".join(part.strip() for part in message.splitlines() if part.strip())
+    print(f"error: {line}", file=sys.stderr, flush=True)
+    return 2
+
+
+def escape(text: str) -> str:
+    """rich's markup escaping, imported when first used (see the start-up note above)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="leanstar", description="A Lean-STaR proof assistant for Lean 4."
-    )
+    parser = Parser(prog="leanstar", description="A Lean-STaR proof assistant for Lean 4.")
     parser.add_argument("--version", action="version", version=f"leanstar {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="run the embedded world end to end")
-    demo.add_argument("--file", type=Path, help="a Lean file (default: the embedded Demo.lean)")
+    demo.add_argument(
+        "--file", type=text_file, help="a Lean file (default: the embedded Demo.lean)"
+    )
     _add_model_options(demo)
     _add_lean_options(demo)
     demo.set_defaults(run=run_demo)
@@ -81,34 +145,38 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(run=run_doctor)
 
     trace = commands.add_parser("trace", help="extract proof steps from Lean files")
-    trace.add_argument("files", nargs="+", type=Path, help="Lean files or folders")
-    trace.add_argument("--out", type=Path, required=True, help="JSONL output (resumable)")
-    trace.add_argument("--workers", type=int, default=2, help="Lean processes in parallel")
+    trace.add_argument("files", nargs="+", type=existing_path, help="Lean files or folders")
+    trace.add_argument("--out", type=output_file, required=True, help="JSONL output (resumable)")
+    trace.add_argument("--workers", type=positive_int, default=2, help="Lean processes at once")
     _add_lean_options(trace)
     trace.set_defaults(run=run_trace)
 
     suggest = commands.add_parser("suggest", help="checked next-tactic suggestions at a line")
-    suggest.add_argument("location", help="FILE:LINE[:COL] (1-based line and column)")
-    suggest.add_argument("-n", type=int, default=8, help="candidates to sample (default 8)")
+    suggest.add_argument(
+        "location", type=location, help="FILE:LINE[:COL] (1-based line and column)"
+    )
+    suggest.add_argument("-n", type=positive_int, default=8, help="candidates to sample (8)")
     suggest.add_argument("--include-failed", action="store_true", help="also show rejected ones")
     _add_model_options(suggest)
     _add_lean_options(suggest)
     suggest.set_defaults(run=run_suggest)
 
     explain = commands.add_parser("explain", help="the reasoning behind a tactic in a proof")
-    explain.add_argument("location", help="FILE:LINE[:COL] of the tactic (1-based)")
+    explain.add_argument("location", type=location, help="FILE:LINE[:COL] of the tactic (1-based)")
     explain.add_argument("--oracle", help="an LLM that writes the rationale: openai-chat:URL#MODEL")
     explain.add_argument(
         "--no-model", action="store_true", help="skip models: the rule-based writer explains"
     )
-    explain.add_argument("--samples", type=int, default=8, help="model samples to search (8)")
-    explain.add_argument("--model-timeout", type=float, default=20.0, help="seconds per model")
+    explain.add_argument("--samples", type=positive_int, default=8, help="model samples (8)")
+    explain.add_argument(
+        "--model-timeout", type=positive_float, default=20.0, help="seconds per model"
+    )
     _add_model_options(explain)
     _add_lean_options(explain)
     explain.set_defaults(run=run_explain)
 
     prove = commands.add_parser("prove", help="search for proofs of a file's `sorry`s")
-    prove.add_argument("file", type=Path)
+    prove.add_argument("file", type=text_file, help="the Lean file")
     prove.add_argument("--theorem", help="only this theorem (default: every `sorry` proof)")
     prove.add_argument(
         "--budget",
@@ -116,9 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="attempts x samples-per-step x steps: 8x1x20 = 8 sampling chains of 20 tactic "
         "calls; 1x8x20 = best-first search, 8 candidates per expansion, 20 expansions",
     )
-    prove.add_argument("--time", type=float, default=120.0, help="seconds per theorem")
+    prove.add_argument("--time", type=positive_float, default=120.0, help="seconds per theorem")
     where = prove.add_mutually_exclusive_group()
-    where.add_argument("--out", type=Path, help="write the proved file here")
+    where.add_argument("--out", type=output_file, help="write the proved file here")
     where.add_argument("--in-place", action="store_true", help="rewrite FILE itself")
     _add_model_options(prove)
     _add_lean_options(prove)
@@ -132,25 +200,25 @@ def build_parser() -> argparse.ArgumentParser:
         "(default embedded:heldout; miniF2F needs a Lake project with Mathlib: --toolchain)",
     )
     evaluate.add_argument("--budget", default="4x1x20", help="KxSxN as in the paper (4x1x20)")
-    evaluate.add_argument("--time", type=float, default=600.0, help="seconds per theorem")
-    evaluate.add_argument("--limit", type=int, help="only the first N theorems")
-    evaluate.add_argument("--out", type=Path, required=True, help="results JSONL (resumable)")
-    evaluate.add_argument("--workers", type=int, default=2, help="Lean processes")
-    evaluate.add_argument("--concurrency", type=int, default=4, help="theorems at once")
+    evaluate.add_argument("--time", type=positive_float, default=600.0, help="seconds per theorem")
+    evaluate.add_argument("--limit", type=positive_int, help="only the first N theorems")
+    evaluate.add_argument(
+        "--out", type=output_file, required=True, help="results JSONL (resumable)"
+    )
+    evaluate.add_argument("--workers", type=positive_int, default=2, help="Lean processes")
+    evaluate.add_argument("--concurrency", type=positive_int, default=4, help="theorems at once")
     _add_model_options(evaluate)
     _add_lean_options(evaluate)
     evaluate.set_defaults(run=run_eval)
 
-    serve = commands.add_parser("serve", help="serve a model over websockets (batched)")
-    from leanstar.server.model_server import add_serve_arguments, run_serve
-
-    add_serve_arguments(serve)
+    # The servers' options live in their modules, imported only when that command is used.
+    serve = commands.add_parser(
+        "serve", help="serve a model over websockets (batched)", configure=_serve_arguments
+    )
     serve.set_defaults(run=run_serve)
-
-    lsp = commands.add_parser("lsp", help="the language server editors start (stdio)")
-    from leanstar.server.lsp import add_lsp_arguments, run_lsp
-
-    add_lsp_arguments(lsp)
+    lsp = commands.add_parser(
+        "lsp", help="the language server editors start (stdio)", configure=_lsp_arguments
+    )
     lsp.set_defaults(run=run_lsp)
 
     bench = commands.add_parser("bench", help="the embedded benchmark")
@@ -164,6 +232,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    from leanstar.server.model_server import add_serve_arguments
+
+    add_serve_arguments(parser)
+
+
+def _lsp_arguments(parser: argparse.ArgumentParser) -> None:
+    from leanstar.server.lsp import add_lsp_arguments
+
+    add_lsp_arguments(parser)
+
+
+def run_serve(args: argparse.Namespace, console: Console) -> int:
+    from leanstar.server.model_server import run_serve
+
+    return run_serve(args, console)
+
+
+def run_lsp(args: argparse.Namespace, console: Console) -> int:
+    from leanstar.server.lsp import run_lsp
+
+    return run_lsp(args, console)
+
+
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
@@ -172,13 +264,18 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--format", default=None, help="prompt format (default: the model's)")
     parser.add_argument("--token", help="token for a leanstar model server (ws://)")
-    parser.add_argument("--temperature", type=float, default=0.7)
+    parser.add_argument(
+        "--temperature", type=temperature, default=0.7, help="sampling temperature (0.7)"
+    )
 
 
 def _add_lean_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--toolchain", help="a `lean` binary, a Lake project folder, or 'embedded'")
     parser.add_argument(
-        "--lean-timeout", type=float, default=30.0, help="seconds per Lean check (default 30)"
+        "--lean-timeout",
+        type=positive_float,
+        default=30.0,
+        help="seconds per Lean check (default 30)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
 
@@ -187,6 +284,13 @@ def _toolchain(args: argparse.Namespace, near: Path | None = None):
     from leanstar.lean.toolchain import find_toolchain
 
     return find_toolchain(near, explicit=args.toolchain)
+
+
+def _run(coroutine: Any) -> int:
+    """Run a command's coroutine in a fresh event loop (asyncio imported here: start-up)."""
+    import asyncio
+
+    return asyncio.run(coroutine)
 
 
 def _print_json(console: Console, data: Any) -> None:
@@ -214,12 +318,14 @@ def run_demo(args: argparse.Namespace, console: Console) -> int:
     from leanstar.lean import embedded
 
     path = args.file or Path(embedded.__file__).parent / "examples" / "Demo.lean"
-    return asyncio.run(_demo(args, console, path))
+    return _run(_demo(args, console, path))
 
 
 async def _demo(args: argparse.Namespace, console: Console, path: Path) -> int:
     """Walk through the finished proofs; at each `sorry` show the model's checked
     suggestions (thought, tactic, Lean's verdict), then search for a whole proof."""
+    from rich.panel import Panel
+
     from leanstar.lean.session import LspProofSession
     from leanstar.lean.source import find_theorems
     from leanstar.lean.trace import trace_text
@@ -321,6 +427,8 @@ def _print_walkthrough(console: Console, theorem, steps) -> None:
 
 
 def _print_candidates(console: Console, theorem, goal: str, candidates) -> None:
+    from rich.table import Table
+
     console.rule(f"[bold]{escape(theorem.name)}[/] (sorry)", align="left")
     console.print(f"[dim]goal[/]\n{escape(goal)}")
     table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
@@ -378,7 +486,7 @@ def run_trace(args: argparse.Namespace, console: Console) -> int:
     files = _lean_files(args.files)
     if not files:
         raise LeanstarError("no .lean files found in the given paths")
-    return asyncio.run(_trace(args, console, files))
+    return _run(_trace(args, console, files))
 
 
 def _lean_files(paths: Sequence[Path]) -> list[Path]:
@@ -392,6 +500,14 @@ def _lean_files(paths: Sequence[Path]) -> list[Path]:
 
 
 async def _trace(args: argparse.Namespace, console: Console, files: list[Path]) -> int:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     from leanstar.data.jsonl import JsonlWriter
     from leanstar.lean.pool import WorkerPool
     from leanstar.lean.trace import trace_files
@@ -467,9 +583,20 @@ def run_bench_generate(args: argparse.Namespace, console: Console) -> int:
 # -- model-backed commands -------------------------------------------------------------------
 
 
+def _load_model(spec: str, **options: Any):
+    """`load_generator(spec)`, with a spec it cannot read reported as a ModelError (one line,
+    exit 2) rather than a ValueError."""
+    from leanstar.models.loading import load_generator
+
+    try:
+        return load_generator(spec, **options)
+    except ValueError as exc:
+        raise ModelError(f"--model {spec}: {exc}") from exc
+
+
 def _proposer(args: argparse.Namespace):
     """The model named on the command line (else the packaged default) as a Proposer."""
-    from leanstar.models.loading import default_model_spec, load_generator, resolve_format
+    from leanstar.models.loading import default_model_spec, resolve_format
     from leanstar.prompt import get_format
     from leanstar.search import Proposer
 
@@ -485,7 +612,12 @@ def _proposer(args: argparse.Namespace):
 
     options = {"token": args.token} if args.token and args.model.startswith("ws") else {}
     name = resolve_format(args.model, args.format)
-    generator = load_generator(args.model, prompt_format=args.format, **options)
+    generator = _load_model(args.model, prompt_format=args.format, **options)
+    # Load in-process weights now: a model that cannot load says so and stops the command
+    # here, instead of every search failing into "0/1 proved".
+    load = getattr(generator, "load", None)
+    if callable(load):
+        load()
     if isinstance(generator, HFGenerator):
         # An in-process model answers one call at a time: theorems searched concurrently
         # share its calls (the model server and vLLM batch by themselves).
@@ -494,26 +626,15 @@ def _proposer(args: argparse.Namespace):
     return Proposer(generator, get_format(name), temperature=args.temperature)
 
 
-def _parse_location(location: str) -> tuple[Path, int, int | None]:
-    parts = location.rsplit(":", 2)
-    try:
-        if len(parts) == 3 and parts[2].isdigit() and parts[1].isdigit():
-            return Path(parts[0]), int(parts[1]) - 1, int(parts[2]) - 1
-        path, line = location.rsplit(":", 1)
-        return Path(path), int(line) - 1, None
-    except ValueError as exc:
-        raise LeanstarError(f"expected FILE:LINE[:COL], got {location!r}") from exc
-
-
 def run_suggest(args: argparse.Namespace, console: Console) -> int:
-    return asyncio.run(_suggest(args, console))
+    return _run(_suggest(args, console))
 
 
 async def _suggest(args: argparse.Namespace, console: Console) -> int:
     from leanstar.lean.session import LspProofSession
     from leanstar.proofs import Progress, Proved, outcome_to_dict
 
-    path, line, column = _parse_location(args.location)
+    path, line, column = args.location
     proposer = _proposer(args)
     async with LspProofSession.start(_toolchain(args, path), timeout=args.lean_timeout) as session:
         state = await session.open_at(path, line, column)
@@ -556,17 +677,17 @@ async def _suggest(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_explain(args: argparse.Namespace, console: Console) -> int:
-    return asyncio.run(_explain(args, console))
+    return _run(_explain(args, console))
 
 
 async def _explain(args: argparse.Namespace, console: Console) -> int:
     from leanstar.explain import explain_tactic
     from leanstar.lean.session import LspProofSession
     from leanstar.lean.trace import trace_text
-    from leanstar.models.loading import default_model_spec, load_generator
+    from leanstar.models.loading import default_model_spec
     from leanstar.prompt import DEFAULT_FORMAT
 
-    path, line, column = _parse_location(args.location)
+    path, line, column = args.location
     text = path.read_text(encoding="utf-8")
     source, index = _tactic_at(text, str(path), line, column)
     session = LspProofSession.start(_toolchain(args, path), timeout=args.lean_timeout)
@@ -582,7 +703,7 @@ async def _explain(args: argparse.Namespace, console: Console) -> int:
             proposer = _proposer(args)
             generator, prompt_format = proposer.generator, proposer.format.name
         if args.oracle:
-            oracle = load_generator(args.oracle)
+            oracle = _load_model(args.oracle)
     try:
         explanation = await explain_tactic(
             step.state_before,
@@ -641,7 +762,7 @@ def _tactic_at(text: str, file: str, line: int, column: int | None):
 
 
 def run_prove(args: argparse.Namespace, console: Console) -> int:
-    return asyncio.run(_prove(args, console))
+    return _run(_prove(args, console))
 
 
 async def _prove(args: argparse.Namespace, console: Console) -> int:
@@ -699,11 +820,19 @@ def _budget(text: str, time_s: float):
 
 
 def run_eval(args: argparse.Namespace, console: Console) -> int:
-    return asyncio.run(_eval(args, console))
+    return _run(_eval(args, console))
 
 
 async def _eval(args: argparse.Namespace, console: Console) -> int:
-    from leanstar.evaluate import benchmark_theorems, evaluate, render_report
+    import asyncio
+
+    from leanstar.evaluate import (
+        benchmark_theorems,
+        check_headers,
+        evaluate,
+        render_report,
+        toolchain_id,
+    )
     from leanstar.lean.pool import WorkerPool
     from leanstar.lean.session import LspProofSession
 
@@ -712,6 +841,9 @@ async def _eval(args: argparse.Namespace, console: Console) -> int:
     theorems, broken = benchmark_theorems(args.benchmark, header=toolchain.header)
     if args.limit:
         theorems = theorems[: args.limit]
+    # A toolchain without the benchmark's imports (miniF2F's Mathlib) would fail every
+    # theorem for that one reason, and the failures would look like results.
+    await asyncio.to_thread(check_headers, toolchain, theorems, benchmark=args.benchmark)
     proposer = _proposer(args)
     pool = WorkerPool(toolchain, size=max(1, args.workers))
     async with LspProofSession(pool, timeout=args.lean_timeout) as session:
@@ -723,6 +855,7 @@ async def _eval(args: argparse.Namespace, console: Console) -> int:
             out_path=args.out,
             concurrency=args.concurrency,
             model=args.model,
+            toolchain=toolchain_id(toolchain),
             benchmark=args.benchmark,
             broken=broken,
             progress=not args.json,

@@ -420,11 +420,12 @@ def is_loopback(host: str) -> bool:
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `leanstar serve`."""
+    from leanstar.cliargs import port
     from leanstar.models.loading import SPEC_HELP
 
     parser.add_argument("--model", required=True, help=f"the model to serve: {SPEC_HELP}")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
-    parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
+    parser.add_argument("--port", type=port, default=8765, help="port (0 picks a free one)")
     parser.add_argument(
         "--token",
         default=None,

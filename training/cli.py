@@ -20,22 +20,62 @@ import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-from rich.console import Console
+from typing import TYPE_CHECKING, NoReturn
 
 from leanstar import __version__
-from leanstar.cli import dispatch
+from leanstar.cli import dispatch, exit_fast, exit_status
+from leanstar.cliargs import (
+    Invalid,
+    Parser,
+    existing_path,
+    output_file,
+    positive_float,
+    positive_int,
+    text_file,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse printed the help, or one line saying what is wrong
+        return exit_status(exc)
     args.command_line = "leanstar-train " + shlex.join(argv)  # recorded with every model
     return dispatch(args)
 
 
+def entry() -> NoReturn:
+    """The `leanstar-train` console script: `main()`, then `exit_fast` (tests call `main`)."""
+    exit_fast(main())
+
+
+def data_source(text: str) -> str:
+    """A `--source`: embedded:SPLIT, or a kind and an existing file of that kind."""
+    kind, _, where = text.partition(":")
+    if kind == "embedded":
+        return text
+    if kind not in ("leandojo", "trace", "leanstar-json") or not where:
+        raise Invalid(
+            f"unknown data source {text!r}: use embedded:SPLIT, leandojo:SPLIT.json, "
+            "trace:FILE.jsonl or leanstar-json:FILE"
+        )
+    path = Path(where).expanduser()
+    if kind == "leandojo" and path.is_dir():
+        split = path / "random" / "train.json"
+        raise Invalid(
+            f"{path} is a folder; name one LeanDojo Benchmark 4 split file, "
+            f"e.g. leandojo:{split if split.is_file() else path / 'random/train.json'}"
+        )
+    text_file(where)
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="leanstar-train", description="Lean-STaR training: SFT, rationales, CoT, STaR."
     )
     parser.add_argument("--version", action="version", version=f"leanstar {__version__}")
@@ -43,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
 
     pipeline = commands.add_parser("pipeline", help="every stage from a TOML config")
-    pipeline.add_argument("--config", type=Path, required=True)
+    pipeline.add_argument("--config", type=text_file, required=True)
     pipeline.add_argument("--run-dir", type=Path, help="override [run] dir")
     pipeline.add_argument("--no-progress", action="store_true")
     pipeline.set_defaults(run=run_pipeline)
@@ -51,24 +91,27 @@ def build_parser() -> argparse.ArgumentParser:
     data = commands.add_parser("data", help="build an SFT dataset of (state, tactic) steps")
     data.add_argument(
         "--source",
+        type=data_source,
         required=True,
         help="embedded:train | leandojo:SPLIT.json | trace:FILE.jsonl | leanstar-json:FILE",
     )
-    data.add_argument("--out", type=Path, required=True)
+    data.add_argument("--out", type=output_file, required=True)
     data.add_argument("--format", default="leanstar-chatml-sft", help="prompt format recorded")
-    data.add_argument("--limit", type=int, default=0)
+    data.add_argument("--limit", type=positive_int, help="only the first N examples")
     data.set_defaults(run=run_data)
 
     rationales = commands.add_parser("rationales", help="retrospective rationales (thoughts)")
-    rationales.add_argument("--data", type=Path, required=True, help="an SFT dataset")
-    rationales.add_argument("--out", type=Path, required=True)
+    rationales.add_argument("--data", type=text_file, required=True, help="an SFT dataset")
+    rationales.add_argument("--out", type=output_file, required=True)
     rationales.add_argument(
         "--oracle", default="rules", help="rules | openai-chat:URL#MODEL | hf:PATH | ..."
     )
     rationales.add_argument("--format", default="leanstar-chatml-cot")
-    rationales.add_argument("--concurrency", type=int, default=8)
-    rationales.add_argument("--retries", type=int, default=2)
-    rationales.add_argument("--timeout", type=float, default=120.0, help="seconds per answer")
+    rationales.add_argument("--concurrency", type=positive_int, default=8)
+    rationales.add_argument("--retries", type=int, choices=range(0, 11), default=2, metavar="0-10")
+    rationales.add_argument(
+        "--timeout", type=positive_float, default=120.0, help="seconds per answer"
+    )
     rationales.add_argument(
         "--usd-per-1k-tokens", type=float, default=0.0, help="for the cost figure"
     )
@@ -79,29 +122,37 @@ def build_parser() -> argparse.ArgumentParser:
         ("cot", "fine-tune on state -> thought + tactic", "leanstar-chatml-cot"),
     ):
         stage = commands.add_parser(name, help=help_text)
-        stage.add_argument("--data", type=Path, required=True, nargs="+")
+        stage.add_argument("--data", type=text_file, required=True, nargs="+")
         stage.add_argument("--out", type=Path, required=True, help="the stage folder")
-        stage.add_argument("--config", type=Path, help=f"a pipeline TOML (its [{name}] section)")
+        stage.add_argument(
+            "--config", type=text_file, help=f"a pipeline TOML (its [{name}] section)"
+        )
         stage.add_argument("--init", help="start from this checkpoint (default: the config's base)")
         stage.add_argument("--format", default=fmt)
-        stage.add_argument("--epochs", type=float)
-        stage.add_argument("--learning-rate", type=float)
+        stage.add_argument("--epochs", type=positive_float)
+        stage.add_argument("--learning-rate", type=positive_float)
         stage.add_argument("--lora", action="store_true", help="train LoRA adapters (peft)")
         stage.set_defaults(run=run_finetune, section=name)
 
     star = commands.add_parser("star", help="expert iteration: sample, verify, fine-tune")
-    star.add_argument("--model", type=Path, required=True, help="the model to start from")
-    star.add_argument("--cot-data", type=Path, required=True)
+    star.add_argument("--model", type=existing_path, required=True, help="the model to start from")
+    star.add_argument("--cot-data", type=text_file, required=True)
     star.add_argument("--run-dir", type=Path, required=True, help="iterations go to DIR/starI")
-    star.add_argument("--iterations", type=int, default=1)
-    star.add_argument("--first", type=int, default=1, help="number of the first iteration")
-    star.add_argument("--config", type=Path, help="a pipeline TOML (its [star] section)")
+    star.add_argument("--iterations", type=positive_int, default=1)
+    star.add_argument("--first", type=positive_int, default=1, help="number of the first iteration")
+    star.add_argument("--config", type=text_file, help="a pipeline TOML (its [star] section)")
     star.add_argument("--format", default="leanstar-chatml-cot")
     star.set_defaults(run=run_star)
 
     export = commands.add_parser("export", help="copy a trained model somewhere, atomically")
     export.add_argument("model", type=Path)
     export.add_argument("--to", type=Path, required=True)
+    export.add_argument(
+        "--no-ct2",
+        dest="ct2",
+        action="store_false",
+        help="skip the CTranslate2 conversion into TO/ct2/ (the fast CPU path, ct2:TO)",
+    )
     export.set_defaults(run=run_export)
     return parser
 
@@ -122,7 +173,7 @@ def run_pipeline(args: argparse.Namespace, console: Console) -> int:
 def run_data(args: argparse.Namespace, console: Console) -> int:
     from leanstar.training import data
 
-    examples = data.load_source(args.source, prompt_format=args.format, limit=args.limit)
+    examples = data.load_source(args.source, prompt_format=args.format, limit=args.limit or 0)
     info = data.write_dataset(
         args.out,
         examples,
@@ -225,7 +276,7 @@ def run_star(args: argparse.Namespace, console: Console) -> int:
 def run_export(args: argparse.Namespace, console: Console) -> int:
     from leanstar.training.pipeline import export_model
 
-    export_model(args.model, args.to, {"command": args.command_line})
+    export_model(args.model, args.to, {"command": args.command_line}, ct2=args.ct2)
     console.print(f"{args.model} -> {args.to}")
     return 0
 
