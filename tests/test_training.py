@@ -27,9 +27,10 @@ from leanstar.models.base import Sample, SamplingParams
 from leanstar.models.loading import read_checkpoint_format
 from leanstar.proofs import Proved
 from leanstar.training.cli import main as train_main
+from leanstar.training.config import load_config
 from leanstar.training.data import Example, read_dataset, write_dataset
 from leanstar.training.faults import ENV as CRASH_ENV
-from leanstar.training.finetune import FinetuneConfig, TrainingError, finetune
+from leanstar.training.finetune import THROUGHPUT_FILE, FinetuneConfig, TrainingError, finetune
 from leanstar.training.rationales import agenerate_rationales, partial_path
 from leanstar.training.star import traces_to_examples
 
@@ -207,6 +208,68 @@ def test_sft_killed_after_a_checkpoint_resumes_from_it(
     assert summary["steps"] == 8 * -(-examples // 8)  # epochs x batches: none lost or redone
     steps = [r["step"] for r in read_jsonl(out / "metrics.jsonl") if "loss" in r]
     assert steps == sorted(set(steps))  # every logged step once
+
+
+TINY_SFT = """
+[sft]
+base = "scratch"
+epochs = 4
+learning_rate = 5e-3
+batch_size = 4
+grad_accum = 1
+max_length = 256
+save_steps = 6
+logging_steps = 1
+[sft.scratch]
+hidden = 32
+layers = 1
+heads = 2
+vocab_size = 300
+"""
+
+
+def test_metrics_of_a_run_killed_twice_hold_every_step_once_and_the_whole_runs_throughput(
+    tmp_path: Path,
+) -> None:
+    """Killed before its first checkpoint, then just after it, then resumed: each step is
+    logged once and the throughput counts every step's tokens and training time."""
+    examples = [
+        Example(f"n : Nat\n⊢ n + {i} = {i} + n", "omega", theorem=f"t{i}") for i in range(16)
+    ]
+    data = tmp_path / "sft.jsonl"
+    write_dataset(data, examples, prompt_format="leanstar-chatml-sft", source="test")
+    config = tmp_path / "tiny.toml"
+    config.write_text(TINY_SFT, encoding="utf-8")
+    out = tmp_path / "sft"
+    args = ["sft", "--data", str(data), "--out", str(out), "--config", str(config)]
+
+    assert run_cli(args, crash_at="sft:log=2").returncode == -9  # before any checkpoint
+    assert not (out / "checkpoints" / "checkpoint-6").exists()
+    assert run_cli(args, crash_at="sft:save=1").returncode == -9  # just after checkpoint-6
+    carried = json.loads((out / "checkpoints" / "checkpoint-6" / THROUGHPUT_FILE).read_text())
+    resumed = run_cli(args)
+    assert resumed.returncode == 0, resumed.stderr
+
+    steps = [r["step"] for r in read_jsonl(out / "metrics.jsonl") if "loss" in r]
+    assert steps == list(range(1, 17))  # 4 epochs x 4 batches, each logged once
+    metrics = json.loads((out / "model" / "leanstar.json").read_text())["metrics"]
+    assert metrics["resumed_from_step"] == 6
+    # The same run uninterrupted counts the same tokens: all 16 steps', not the last 10.
+    whole = finetune(
+        load_config(config).sft,
+        [data],
+        tmp_path / "whole",
+        prompt_format="leanstar-chatml-sft",
+        progress=False,
+    )
+    assert (
+        metrics["tokens"]
+        == json.loads((whole.model_dir / "leanstar.json").read_text())["metrics"]["tokens"]
+    )
+    assert metrics["train_s"] >= carried["train_s"] > 0
+    assert metrics["tokens_per_s"] == pytest.approx(
+        metrics["tokens"] / metrics["train_s"], rel=0.05
+    )
 
 
 def test_rationales_killed_midway_resume_without_loss_or_duplicates(

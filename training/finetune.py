@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 SCRATCH = "scratch"
 IGNORE = -100  # label of a token the loss skips (the prompt, the padding)
+THROUGHPUT_FILE = "leanstar_throughput.json"  # in each checkpoint: the run's training seconds
 
 
 class TrainingError(LeanstarError):
@@ -166,8 +167,9 @@ def finetune(
     trainer, metrics = _trainer(model, tokenizer, encoded, config, stage_dir, stage, progress)
     checkpoint = last_complete_checkpoint(stage_dir / "checkpoints")
     resumed_from = int(checkpoint.name.rsplit("-", 1)[1]) if checkpoint else None
-    if resumed_from is not None:
-        metrics.forget_after(resumed_from)
+    # Always, also without a checkpoint: a run killed before its first save left lines
+    # that this run logs again.
+    metrics.resume(checkpoint)
     started = time.perf_counter()
     try:
         output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -181,7 +183,9 @@ def finetune(
         "examples_too_long": dropped,
         "steps": trainer.state.global_step,
         "train_loss": round(output.training_loss, 4) if output.training_loss else None,
-        "tokens_per_s": round(metrics.tokens_per_s(), 1),
+        "tokens": trainer.state.num_input_tokens_seen,
+        "train_s": round(metrics.train_s(), 1),
+        "tokens_per_s": round(metrics.tokens_per_s(trainer.state.num_input_tokens_seen), 1),
         "wall_s": round(wall, 1),
         "resumed_from_step": resumed_from,
     }
@@ -305,7 +309,6 @@ class _Collator:
 
     def __init__(self, pad_id: int) -> None:
         self.pad_id = pad_id
-        self.tokens = 0  # real (unpadded) tokens handed out, for throughput figures
 
     def __call__(self, batch: list[dict[str, list[int]]]) -> dict[str, Any]:
         import torch
@@ -317,7 +320,6 @@ class _Collator:
             ids.append(item["input_ids"] + [self.pad_id] * pad)
             labels.append(item["labels"] + [IGNORE] * pad)
             mask.append([1] * len(item["input_ids"]) + [0] * pad)
-            self.tokens += len(item["input_ids"])
         return {
             "input_ids": torch.tensor(ids),
             "labels": torch.tensor(labels),
@@ -374,6 +376,9 @@ def _trainer(
         save_steps=config.save_steps,
         save_total_limit=config.save_total_limit,
         logging_steps=config.logging_steps,
+        # Real (unpadded) tokens, counted per optimiser step and kept in every checkpoint,
+        # so a resumed run's throughput covers the whole run.
+        include_num_input_tokens_seen="non_padding",
         report_to=_reporters(),
         seed=config.seed,
         data_seed=config.seed,
@@ -383,7 +388,7 @@ def _trainer(
         use_cpu=not _cuda(),
     )
     collator = _Collator(tokenizer.pad_token_id)
-    metrics = MetricsLog(stage_dir / "metrics.jsonl", collator)
+    metrics = MetricsLog(stage_dir / "metrics.jsonl")
     callbacks = [metrics, _CrashPoints(stage)]
     if progress:
         callbacks.append(_RichProgress(stage))
@@ -461,17 +466,34 @@ def _disk_error(exc: OSError, stage_dir: Path) -> TrainingError:
 
 class MetricsLog(TrainerCallback):
     """Append each logged step to `metrics.jsonl`, with the tokens per second trained
-    since the previous log (tokens counted by the collator: real tokens, no padding)."""
+    since the previous log (real tokens, no padding: the Trainer's `num_input_tokens_seen`).
 
-    def __init__(self, path: Path, collator: _Collator) -> None:
+    A run is one or more segments (a kill, then a resume from the last checkpoint). Each
+    checkpoint records the training seconds of the run up to it (`THROUGHPUT_FILE`); a
+    resumed segment drops the lines logged after its checkpoint and carries those seconds
+    on, so `tokens_per_s()` is the whole run's: tokens of every kept step over the seconds
+    that trained them (work lost to a kill after the checkpoint is not counted)."""
+
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.collator = collator
+        self._carried_s = 0.0  # training seconds of earlier segments, up to the checkpoint
         self._started = time.perf_counter()
         self._last = (self._started, 0)
 
+    def resume(self, checkpoint: Path | None) -> None:
+        """Continue the run that left `checkpoint` (None: start afresh)."""
+        step = int(checkpoint.name.rsplit("-", 1)[1]) if checkpoint else 0
+        self.forget_after(step)
+        record = checkpoint / THROUGHPUT_FILE if checkpoint else None
+        if record is not None and record.is_file():
+            try:
+                self._carried_s = float(json.loads(record.read_text(encoding="utf-8"))["train_s"])
+            except (ValueError, KeyError, TypeError):
+                self._carried_s = 0.0  # unreadable: this segment's figure only
+
     def forget_after(self, step: int) -> None:
-        """Drop lines past `step` (logged after the checkpoint a resumed run starts from),
-        so a kill and a resume leave each step logged once."""
+        """Drop lines past `step` (logged after the checkpoint a resumed run starts from,
+        or every line when there is none), so each step is logged once."""
         if not self.path.is_file():
             return
         kept = []
@@ -483,10 +505,14 @@ class MetricsLog(TrainerCallback):
                 continue  # a torn last line
         atomic_write_text(self.path, "".join(line + "\n" for line in kept))
 
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self._started = time.perf_counter()
+        self._last = (self._started, state.num_input_tokens_seen)
+
     def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
-        if not logs:
+        if not logs or not state.is_world_process_zero:
             return
-        now, tokens = time.perf_counter(), self.collator.tokens
+        now, tokens = time.perf_counter(), state.num_input_tokens_seen
         last_time, last_tokens = self._last
         self._last = (now, tokens)
         entry = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4)}
@@ -495,9 +521,18 @@ class MetricsLog(TrainerCallback):
         with self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(entry) + "\n")
 
-    def tokens_per_s(self) -> float:
-        """Tokens trained per second over this process's run."""
-        return self.collator.tokens / max(time.perf_counter() - self._started, 1e-9)
+    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if state.is_world_process_zero and folder.is_dir():
+            atomic_write_json(folder / THROUGHPUT_FILE, {"train_s": self.train_s()})
+
+    def train_s(self) -> float:
+        """Training seconds of the whole run so far (earlier segments included)."""
+        return self._carried_s + time.perf_counter() - self._started
+
+    def tokens_per_s(self, tokens: int) -> float:
+        """`tokens` (the run's, from the Trainer's state) per training second of the run."""
+        return tokens / max(self.train_s(), 1e-9)
 
 
 class _CrashPoints(TrainerCallback):
@@ -506,10 +541,15 @@ class _CrashPoints(TrainerCallback):
     def __init__(self, stage: str) -> None:
         self.stage = stage
         self.saves = 0
+        self.logs = 0
 
     def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self.saves += 1
         maybe_crash(f"{self.stage}:save", self.saves)
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+        self.logs += 1
+        maybe_crash(f"{self.stage}:log", self.logs)
 
 
 class _RichProgress(TrainerCallback):
