@@ -56,17 +56,18 @@ async def test_open_in_file_by_name(session: LspProofSession, demo_file: Path) -
 
 
 async def test_open_at_a_line_inside_a_proof(session: LspProofSession, demo_file: Path) -> None:
+    # The editor's rule (leanstar.lean.cursor): on a tactic line, the next tactic goes after it.
     lines = demo_file.read_text().split("\n")
-    at_constructor = lines.index("  constructor")
-    state = await session.open_at(demo_file, at_constructor)
+    state = await session.open_at(demo_file, lines.index("  obtain ⟨hp, hq⟩ := h"))
     assert state.goals == ("p q : Prop\nhp : p\nhq : q\n⊢ q ∧ p",)
     (outcome,) = await session.try_tactics(state, ["exact ⟨hq, hp⟩"])
     assert isinstance(outcome, Proved)
 
 
 async def test_open_at_a_line_inside_a_bullet(session: LspProofSession, demo_file: Path) -> None:
-    lines = demo_file.read_text().split("\n")
-    state = await session.open_at(demo_file, lines.index("  · exact hp"))
+    # An indented blank line between the bullets: the state after the first one.
+    text = demo_file.read_text().replace("  · exact hq\n", "  · exact hq\n  \n")
+    state = await session.open_at(demo_file, text.split("\n").index("  "), text=text)
     # Lean shows the goal of the bullet's block after `· exact hq` closed the first one.
     assert state.goals == ("case right\np q : Prop\nhp : p\nhq : q\n⊢ p",)
 

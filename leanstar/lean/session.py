@@ -22,10 +22,11 @@ from pathlib import Path
 
 from leanstar.errors import LeanCrashed, TheoremNotFound
 from leanstar.lean.acceptance import ALLOWED_AXIOMS, SORRY_WARNING, axioms_reported
+from leanstar.lean.cursor import Site, site_at
 from leanstar.lean.guard import Guard, proof_refusal, refusal
 from leanstar.lean.lsp import Diagnostic, position_of
 from leanstar.lean.pool import DEFAULT_CHECK_TIMEOUT, LeanWorker, ServerSpec, WorkerPool
-from leanstar.lean.source import PROOF_INDENT, find_theorem, normalise_proof, theorem_at
+from leanstar.lean.source import PROOF_INDENT, find_theorem
 from leanstar.proofs import (
     Failed,
     Outcome,
@@ -101,33 +102,27 @@ class LspProofSession:
     async def open_at(
         self, path: Path, line: int, character: int | None = None, *, text: str | None = None
     ) -> ProofState:
-        """The state before 0-based `line` of a proof in a file (the editor's cursor line).
-
-        The proof lines above `line` are kept, the rest dropped, and the next tactic is
-        written at the indentation of `line` (for a blank line: `character`, else the
-        indentation of the last tactic above it).
-        """
+        """The state where a tactic at 0-based (`line`, `character`) of a file would go: the
+        cursor rule of `leanstar.lean.cursor.site_at` (the editor's), `character` None
+        meaning the end of the line."""
         text = _read_source(path) if text is None else text
-        source = theorem_at(text, line, str(path))
-        body_line = text.count("\n", 0, source.body_start)
-        keep = text[source.body_start :].split("\n")[: max(line - body_line, 0)]
-        tactic_lines = [row for row in keep[1:] if row.strip()]
-        cursor = text.split("\n")[line]
-        if cursor.strip():
-            cursor_indent = _indent_of(cursor)
-        elif character is not None:
-            cursor_indent = character
-        else:
-            cursor_indent = _indent_of(tactic_lines[-1]) if tactic_lines else PROOF_INDENT
-        base = min(map(_indent_of, tactic_lines)) if tactic_lines else cursor_indent
-        proof = normalise_proof("\n".join(keep))
-        indent = PROOF_INDENT + max(cursor_indent - base, 0)
-        theorem = source.theorem
-        outcome = await self._check(ProofState((), theorem, proof, indent), "skip")
+        rows = text.split("\n")
+        if not 0 <= line < len(rows):
+            raise TheoremNotFound(f"line {line + 1} is outside {path} ({len(rows)} lines)")
+        index = len(rows[line]) if character is None else min(character, len(rows[line]))
+        return await self.state_at(site_at(text, (line, index), str(path)))
+
+    async def state_at(self, site: Site) -> ProofState:
+        """The goals at `site` (Lean elaborates the proof above it)."""
+        state = site.state()
+        outcome = await self._check(state, "skip")
         if isinstance(outcome, Progress):
-            return ProofState(outcome.state.goals, theorem, proof, indent)
+            return ProofState(outcome.state.goals, state.theorem, state.proof, state.indent)
         message = outcome.message if isinstance(outcome, Failed) else "no goals here"
-        raise TheoremNotFound(f"no proof state at line {line + 1} of {path}: {message}")
+        raise TheoremNotFound(
+            f"no proof state at line {site.line + 1} of {state.theorem.file or 'the text'}: "
+            f"{message}"
+        )
 
     # -- the protocol ---------------------------------------------------------------------
 
@@ -254,10 +249,6 @@ def _header_error(diagnostics: list[Diagnostic], text: str, fatal: bool) -> str 
     if not errors:
         return None
     return f"the file header does not elaborate: {errors[0].message}"
-
-
-def _indent_of(line: str) -> int:
-    return len(line) - len(line.lstrip())
 
 
 def _read_source(path: Path) -> str:
