@@ -186,6 +186,53 @@ async def test_resume_refuses_a_file_from_another_budget(session, theorems, tmp_
     assert out.read_text() == before
 
 
+async def test_resume_keys_on_toolchain_and_model(session, theorems, tmp_path: Path) -> None:
+    # Failures made with one toolchain (or model) are not finished work for another one.
+    out = tmp_path / "results.jsonl"
+    runs = {}
+    for toolchain, model in (("A", "m"), ("B", "m"), ("B", "other"), ("A", "m")):
+        gen = ScriptedGenerator(script())
+        runs[toolchain, model] = gen
+        report = await evaluate(
+            session,
+            Proposer(gen, FORMAT),
+            theorems,
+            budget(),
+            out_path=out,
+            model=model,
+            toolchain=toolchain,
+        )
+        if (toolchain, model) == ("A", "m") and len(read_jsonl(out)) == 9:
+            # The same model and toolchain again: all resumed, the model asked nothing.
+            assert (report.ran, report.resumed, report.other_runs) == (0, 3, 6)
+            assert gen.calls == []
+        else:
+            assert report.ran == 3 and report.resumed == 0
+    records = read_jsonl(out)
+    assert len(records) == 9  # three runs' records kept side by side, none twice
+    assert {(r["toolchain"], r["model"]) for r in records} == {
+        ("A", "m"),
+        ("B", "m"),
+        ("B", "other"),
+    }
+    assert report.toolchain == "A" and report.evaluated == 3
+
+
+def test_the_header_check_refuses_minif2f_on_the_embedded_toolchain(embedded: Toolchain) -> None:
+    from leanstar.data.minif2f import load_minif2f
+    from leanstar.errors import LeanError
+    from leanstar.evaluate import benchmark_theorems, check_headers, toolchain_id
+
+    # The embedded benchmark's header elaborates (no error raised).
+    check_headers(embedded, benchmark_theorems("embedded:heldout")[0], benchmark="embedded")
+    with pytest.raises(LeanError) as caught:
+        check_headers(embedded, load_minif2f("test")[:3], benchmark="minif2f:test")
+    message = str(caught.value)
+    assert toolchain_id(embedded) == "embedded (Lean 4.35.0)"
+    assert "embedded (Lean 4.35.0)" in message and "import Mathlib" in message
+    assert "--toolchain" in message and "Mathlib" in message
+
+
 # -- benchmark files ----------------------------------------------------------------------------
 
 
