@@ -153,7 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     suggest = commands.add_parser("suggest", help="checked next-tactic suggestions at a line")
     suggest.add_argument(
-        "location", type=location, help="FILE:LINE[:COL] (1-based line and column)"
+        "location",
+        type=location,
+        help="FILE:LINE[:COL], 1-based: the cursor there, read as in the editor (on a `sorry`: "
+        "replace it; on a blank line: write there; on a tactic: the next line); COL defaults "
+        "to the line's end",
     )
     suggest.add_argument("-n", type=positive_int, default=8, help="candidates to sample (8)")
     suggest.add_argument("--include-failed", action="store_true", help="also show rejected ones")
@@ -683,19 +687,22 @@ def run_explain(args: argparse.Namespace, console: Console) -> int:
 async def _explain(args: argparse.Namespace, console: Console) -> int:
     from leanstar.explain import explain_tactic
     from leanstar.lean.session import LspProofSession
-    from leanstar.lean.trace import trace_text
     from leanstar.models.loading import default_model_spec
     from leanstar.prompt import DEFAULT_FORMAT
+    from leanstar.proofs import NO_GOALS, Failed, Progress, Proved
 
     path, line, column = args.location
     text = path.read_text(encoding="utf-8")
-    source, index = _tactic_at(text, str(path), line, column)
-    session = LspProofSession.start(_toolchain(args, path), timeout=args.lean_timeout)
-    async with session, session.pool.worker() as worker:
-        steps = await trace_text(worker, text, str(path), timeout=args.lean_timeout * 4)
-    step = next((s for s in steps if s.full_name == source.name and s.index == index), None)
-    if step is None:
-        raise LeanstarError(f"Lean gave no proof state for {args.location} (is it a `sorry`?)")
+    found = _tactic_at(text, str(path), line, column)
+    async with LspProofSession.start(_toolchain(args, path), timeout=args.lean_timeout) as session:
+        state = await session.state_at(found.before)
+        (outcome,) = await session.try_tactics(state, [found.tactic])
+    if not isinstance(outcome, Progress | Proved):
+        why = outcome.message if isinstance(outcome, Failed) else "Lean did not finish in time"
+        raise LeanstarError(f"Lean rejects the tactic at {path}:{line + 1}: {why}")
+    step_line = found.start[0] + 1
+    state_before = state.pp
+    state_after = outcome.state.pp if isinstance(outcome, Progress) else NO_GOALS
     generator = oracle = None
     prompt_format = DEFAULT_FORMAT
     if not args.no_model:
@@ -706,8 +713,8 @@ async def _explain(args: argparse.Namespace, console: Console) -> int:
             oracle = _load_model(args.oracle)
     try:
         explanation = await explain_tactic(
-            step.state_before,
-            step.tactic,
+            state_before,
+            found.tactic,
             generator=generator,
             prompt_format=prompt_format,
             oracle=oracle,
@@ -720,19 +727,19 @@ async def _explain(args: argparse.Namespace, console: Console) -> int:
                 await model.aclose()
     result = {
         "file": str(path),
-        "theorem": source.name,
-        "line": step.start[0],
-        "goals_before": step.state_before,
-        "goals_after": step.state_after,
+        "theorem": state.theorem.name,
+        "line": step_line,
+        "goals_before": state_before,
+        "goals_after": state_after,
         **explanation.to_dict(),
     }
     if args.json:
         _print_json(console, result)
         return 0
-    console.print(f"[dim]{escape(source.name)}, line {step.start[0]}[/]")
-    console.print(f"[dim]goals before[/]\n{escape(step.state_before)}\n")
-    console.print(f"[dim]tactic[/]\n[bold]{escape(step.tactic)}[/]\n")
-    console.print(f"[dim]goals after[/]\n{escape(step.state_after)}\n")
+    console.print(f"[dim]{escape(state.theorem.name)}, line {step_line}[/]")
+    console.print(f"[dim]goals before[/]\n{escape(state_before)}\n")
+    console.print(f"[dim]tactic[/]\n[bold]{escape(found.tactic)}[/]\n")
+    console.print(f"[dim]goals after[/]\n{escape(state_after)}\n")
     console.print(f"[dim]why ({explanation.source})[/]\n[italic]{escape(explanation.thought)}[/]")
     if explanation.fallback_reason:
         console.print(f"[dim]({escape(explanation.fallback_reason)})[/]")
@@ -740,25 +747,16 @@ async def _explain(args: argparse.Namespace, console: Console) -> int:
 
 
 def _tactic_at(text: str, file: str, line: int, column: int | None):
-    """The theorem around 0-based `line` and the index of its top-level tactic there
-    (continuation lines and `| ...` arms belong to the tactic above them)."""
-    from leanstar.lean.source import tactic_blocks, theorem_at
+    """The tactic written at FILE:LINE, by the editor's rule (`leanstar.lean.cursor`): a
+    `| ...` arm or a continuation line belongs to the tactic above it."""
+    from leanstar.lean.cursor import tactic_at
 
-    source = theorem_at(text, line, file)
-    rows = text.split("\n")
-    row = rows[line] if line < len(rows) else ""
-    line_start = sum(len(r) + 1 for r in rows[:line])
-    offset = line_start + (column if column is not None else len(row) - len(row.lstrip()))
-    body = text[source.body_start : source.end]
-    starts = [source.body_start + block.start for block in tactic_blocks(body)]
-    index = max((i for i, start in enumerate(starts) if start <= offset), default=None)
-    if index is None and starts and starts[0] <= line_start + len(row):
-        index = 0  # `theorem t : P := by tac` with the cursor before `tac` on that line
-    if index is None:
+    found = tactic_at(text, (line, column or 0), file)
+    if found is None:
         raise LeanstarError(
-            f"{file}:{line + 1} is not on a tactic of {source.name} (point at a line of its proof)"
+            f"{file}:{line + 1} is not on a tactic (point at a line of a proof that holds one)"
         )
-    return source, index
+    return found
 
 
 def run_prove(args: argparse.Namespace, console: Console) -> int:
