@@ -10,16 +10,24 @@ This is the paper's retrospective rationale used at inference time (editor hover
 
 A model that fails, times out or finds nothing never raises: the next source answers and
 `Explanation.fallback_reason` says what happened. An empty tactic is a ValueError.
+
+A thought from a model (the oracle's included) is shown only when it is faithful to the
+state (`leanstar.faithfulness.check_thought`: its quotes, names and arithmetic are true of
+the goals); otherwise the next source answers. Every explanation carries its own check, and
+`Explanation.label` says what the user is reading (a checked model thought, or the
+retrospective rule-based rationale and why the model's was not used).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from leanstar.faithfulness import Faithfulness, check_thought
 from leanstar.models.base import Generator, SamplingParams
 from leanstar.prompt import DEFAULT_FORMAT, get_format
+from leanstar.proofs import Candidate
 from leanstar.rationale import OracleWriter, RuleBasedWriter
 
 log = logging.getLogger(__name__)
@@ -34,6 +42,21 @@ class Explanation:
     source: str  # "model" | "oracle" | "rules"
     score: float | None = None  # the model's log-probability per token, for source "model"
     fallback_reason: str | None = None  # why an earlier source was not used, if any
+    faithfulness: Faithfulness | None = None  # the thought checked against the state
+
+    @property
+    def label(self) -> str:
+        """What the user is reading, in a few words (shown under the thought)."""
+        checked = ""
+        if self.faithfulness is not None and self.faithfulness.items:
+            verdict = "true of the state" if self.faithfulness.faithful else "not all verified"
+            checked = f"; {len(self.faithfulness.items)} quote(s) and name(s) checked: {verdict}"
+        if self.source == "rules":
+            lead = "retrospective rationale (rule-based)"
+            if self.fallback_reason:
+                lead += f", used because {self.fallback_reason}"
+            return lead + checked
+        return f"the {self.source}'s thought{checked}"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -42,6 +65,9 @@ class Explanation:
             "source": self.source,
             "score": self.score,
             "fallback_reason": self.fallback_reason,
+            "label": self.label,
+            "faithful": None if self.faithfulness is None else self.faithfulness.faithful,
+            "checks": None if self.faithfulness is None else self.faithfulness.to_dict()["items"],
         }
 
 
@@ -95,19 +121,19 @@ async def explain_tactic(
         if isinstance(found, Explanation):
             return _with_reason(found, reasons)
     thought = RuleBasedWriter().write(state, tactic)
-    return Explanation(tactic, thought, "rules", fallback_reason="; ".join(reasons) or None)
+    return Explanation(
+        tactic,
+        thought,
+        "rules",
+        fallback_reason="; ".join(reasons) or None,
+        faithfulness=check_thought(state, thought, tactic=tactic),
+    )
 
 
 def _with_reason(explanation: Explanation, reasons: list[str]) -> Explanation:
     if not reasons:
         return explanation
-    return Explanation(
-        explanation.tactic,
-        explanation.thought,
-        explanation.source,
-        explanation.score,
-        "; ".join(reasons),
-    )
+    return replace(explanation, fallback_reason="; ".join(reasons))
 
 
 def _failure(source: str, exc: BaseException, timeout_s: float) -> str:
@@ -122,7 +148,10 @@ async def _from_oracle(oracle: Generator, state: str, tactic: str) -> Explanatio
     (answer,) = await OracleWriter(oracle).write_many([(state, tactic)], samples=1)
     if answer.thought is None:
         return f"oracle: answer rejected ({answer.problem})"
-    return Explanation(tactic, answer.thought, "oracle")
+    checked = check_thought(state, answer.thought, tactic=tactic)
+    if not checked.faithful:
+        return f"oracle: its thought is not true of the state ({checked.summary()})"
+    return Explanation(tactic, answer.thought, "oracle", faithfulness=checked)
 
 
 async def _from_model(
@@ -138,5 +167,17 @@ async def _from_model(
     matching = [c for c in candidates if c.thought and _same_tactic(c.tactic, tactic)]
     if not matching:
         return f"model: none of {len(candidates)} samples wrote this tactic with a thought"
-    best = max(matching, key=lambda c: c.score)
-    return Explanation(tactic, best.thought, "model", score=best.score)
+    checked = [(c, check_thought(state, c.thought, tactic=tactic)) for c in matching]
+    faithful = [(c, f) for c, f in checked if f.faithful]
+    if not faithful:
+        return (
+            f"model: none of its {len(matching)} thought(s) for this tactic is true of the "
+            f"state (best scored: {_checked_best(checked).summary()})"
+        )
+    best, verdict = max(faithful, key=lambda pair: pair[0].score)
+    return Explanation(tactic, best.thought, "model", score=best.score, faithfulness=verdict)
+
+
+def _checked_best(checked: list[tuple[Candidate, Faithfulness]]) -> Faithfulness:
+    """The check of the best-scored candidate (to say what was wrong with it)."""
+    return max(checked, key=lambda pair: pair[0].score)[1]
