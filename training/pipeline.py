@@ -28,7 +28,9 @@ from typing import Any
 from rich.console import Console
 
 from leanstar.data.jsonl import atomic_write_json, atomic_write_text
+from leanstar.errors import ModelError
 from leanstar.evaluate import Budget, benchmark_theorems
+from leanstar.models.ct2 import CT2_SUBDIR, convert_checkpoint
 from leanstar.models.loading import CHECKPOINT_META, read_checkpoint_format
 from leanstar.prompt import get_format
 from leanstar.training import data as datasets
@@ -234,19 +236,32 @@ class Pipeline:
         return {"to": str(to), "bytes": size}
 
 
-def export_model(model: Path, to: Path, extra: dict[str, Any]) -> int:
+def export_model(model: Path, to: Path, extra: dict[str, Any], *, ct2: bool = True) -> int:
     """Copy a trained model to `to` (replacing what is there, atomically: written aside,
-    then renamed), adding `extra` to its leanstar.json record; returns its size in bytes."""
+    then renamed), adding `extra` to its leanstar.json record; returns its size in bytes.
+
+    With `ct2` (the default) `to/ct2/` also gets the CTranslate2 conversion, the fast CPU
+    path (`ct2:TO`); `to` itself stays a transformers checkpoint (`hf:TO`, training, GPUs).
+    """
     if read_checkpoint_format(model) is None:
         raise TrainingError(f"{model} is not a trained leanstar checkpoint (no leanstar.json)")
     tmp = to.with_name(to.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(model, tmp)
+    # A conversion already in `model` (an exported model exported again) is made afresh.
+    shutil.copytree(model, tmp, ignore=shutil.ignore_patterns(CT2_SUBDIR))
     record = json.loads((tmp / CHECKPOINT_META).read_text(encoding="utf-8"))
     atomic_write_json(tmp / CHECKPOINT_META, {**record, **extra})
+    if ct2:
+        try:
+            convert_checkpoint(tmp, tmp / CT2_SUBDIR)
+        except ModelError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise TrainingError(
+                f"{exc}; export with --no-ct2 to skip the CTranslate2 conversion"
+            ) from exc
     shutil.rmtree(to, ignore_errors=True)
     tmp.rename(to)
-    return sum(f.stat().st_size for f in to.iterdir())
+    return sum(f.stat().st_size for f in to.rglob("*") if f.is_file())
 
 
 def _model_metrics(model: Path) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from leanstar.errors import ModelError, ModelUnavailable
 from leanstar.models.base import Sample, SamplingParams
+from leanstar.models.threads import inference_threads
 
 
 class HFGenerator:
@@ -32,7 +33,9 @@ class HFGenerator:
     device: "cpu", "cuda" or "auto" (cuda when available). dtype: "auto" (bfloat16 on
     cuda, float32 on cpu) or a torch dtype name such as "float16". batch_size: prompts
     per forward batch (each brings `n` sequences). trust_remote_code: needed for the
-    internlm2 checkpoints of the paper.
+    internlm2 checkpoints of the paper. threads: torch's CPU threads while this generator
+    works (default 1, or $LEANSTAR_THREADS; see leanstar/models/threads.py). torch's
+    thread count is process-wide: it is set again before each batch.
     """
 
     def __init__(
@@ -44,6 +47,7 @@ class HFGenerator:
         dtype: str = "auto",
         batch_size: int = 8,
         trust_remote_code: bool = False,
+        threads: int | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -52,6 +56,7 @@ class HFGenerator:
         self._dtype_request = dtype
         self.batch_size = batch_size
         self.trust_remote_code = trust_remote_code
+        self.threads = inference_threads(threads)
         self.model: Any = None if isinstance(model_or_path, str | Path) else model_or_path
         self.tokenizer: Any = tokenizer
         if self.model is not None and tokenizer is None:
@@ -147,8 +152,14 @@ class HFGenerator:
     def _generate_blocking(
         self, prompts: list[str], params: SamplingParams, beams: bool = False
     ) -> list[list[Sample]]:
+        import torch
+
         with self._lock:
             self._load_locked()
+            # Set deliberately: torch's default (all cores, spin-waiting) collapses when
+            # anything else, such as a Lean worker, uses a core.
+            if torch.get_num_threads() != self.threads:
+                torch.set_num_threads(self.threads)
             results: list[list[Sample]] = []
             for start in range(0, len(prompts), self.batch_size):
                 batch = prompts[start : start + self.batch_size]

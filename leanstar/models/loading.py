@@ -1,15 +1,22 @@
 """Turn a model spec string (from the command line or the editor settings) into a
 Generator, and read or write the prompt format a checkpoint was trained with.
 
+    ct2:PATH                             CTranslate2 in this process   (CT2Generator)
     hf:PATH_OR_HUB_ID                    transformers in this process  (HFGenerator)
     vllm:PATH_OR_HUB_ID                  vLLM in this process          (VLLMGenerator)
     openai:http://host:port/v1#MODEL     OpenAI-compatible /completions (OpenAIGenerator)
     openai-chat:https://host/v1#MODEL    the same over /chat/completions
     ws://host:port/PATH, wss://...       leanstar's own model server   (RemoteGenerator)
-    PATH                                 an existing local folder -> hf:PATH
+    PATH                                 an existing local folder: ct2:PATH when it
+                                         holds a CTranslate2 model (model.bin), else hf:PATH
 
 A checkpoint folder may hold `leanstar.json` = {"prompt_format": NAME, ...}, written by
 training; serving it with another format raises FormatMismatch.
+
+Layout of an exported checkpoint (`leanstar-train export MODEL --to DIR`, the packaged
+default model too): DIR holds the transformers checkpoint (for `hf:DIR`, training, GPUs,
+vLLM) and DIR/ct2/ its CTranslate2 conversion with its own copy of tokenizer.json and
+leanstar.json; `ct2:DIR` and `ct2:DIR/ct2` both name the latter.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from typing import Any
 
 from leanstar.errors import ModelError, ModelUnavailable
 from leanstar.models.base import Generator
+from leanstar.models.ct2 import CT2_SUBDIR, find_ct2_dir, is_ct2_dir
 from leanstar.prompt import DEFAULT_FORMAT, check_format, get_format
 
 CHECKPOINT_META = "leanstar.json"
@@ -30,8 +38,11 @@ CHECKPOINT_META = "leanstar.json"
 # configs/embedded.toml` and shipped inside the package (see its leanstar.json record).
 DEFAULT_MODEL_DIR = Path(__file__).with_name("default")
 
+# Schemes whose rest is a local folder (or, for hf and vllm, a hub id).
+LOCAL_SCHEMES = ("ct2", "hf", "vllm")
+
 SPEC_HELP = (
-    "hf:PATH_OR_HUB_ID, vllm:PATH_OR_HUB_ID, openai:http://host:port/v1#MODEL, "
+    "ct2:PATH, hf:PATH_OR_HUB_ID, vllm:PATH_OR_HUB_ID, openai:http://host:port/v1#MODEL, "
     "openai-chat:http://host:port/v1#MODEL, ws://host:port (leanstar serve), or a local folder"
 )
 
@@ -45,10 +56,14 @@ def load_generator(spec: str, *, prompt_format: str | None = None, **options: An
     scheme, sep, rest = spec.partition(":")
     if spec.startswith(("ws://", "wss://")):
         return _remote(spec, options)
-    if sep and scheme in ("hf", "vllm"):
+    if sep and scheme in LOCAL_SCHEMES:
         if not rest:
             raise ValueError(f"model spec {spec!r} names no model; expected {scheme}:PATH")
-        _check_checkpoint(rest, prompt_format)
+        _check_checkpoint(_checkpoint_dir(scheme, rest), prompt_format)
+        if scheme == "ct2":
+            from leanstar.models.ct2 import CT2Generator
+
+            return CT2Generator(rest, **options)
         if scheme == "hf":
             from leanstar.models.hf import HFGenerator
 
@@ -68,6 +83,10 @@ def load_generator(spec: str, *, prompt_format: str | None = None, **options: An
         return OpenAIGenerator(base_url, model, mode=mode, **options)
     if Path(spec).is_dir():  # a bare folder, e.g. a checkpoint written by training
         _check_checkpoint(spec, prompt_format)
+        if is_ct2_dir(spec):
+            from leanstar.models.ct2 import CT2Generator
+
+            return CT2Generator(spec, **options)
         from leanstar.models.hf import HFGenerator
 
         return HFGenerator(spec, **options)
@@ -78,13 +97,18 @@ def load_generator(spec: str, *, prompt_format: str | None = None, **options: An
 
 
 def default_model_spec() -> str | None:
-    """The spec of the packaged default model (`hf:PATH`), or None if this install has none.
+    """The spec of the packaged default model, or None if this install has none:
+    `ct2:PATH` (CTranslate2, the fast CPU path) when its conversion is there, else
+    `hf:PATH` (needs the hf extra).
 
     It is trained for the embedded world; users with Mathlib pass a real model instead.
     """
-    if (DEFAULT_MODEL_DIR / CHECKPOINT_META).is_file():
-        return f"hf:{DEFAULT_MODEL_DIR}"
-    return None
+    if not (DEFAULT_MODEL_DIR / CHECKPOINT_META).is_file():
+        return None
+    ct2 = DEFAULT_MODEL_DIR / CT2_SUBDIR
+    if is_ct2_dir(ct2) and (ct2 / CHECKPOINT_META).is_file():
+        return f"ct2:{ct2}"
+    return f"hf:{DEFAULT_MODEL_DIR}"
 
 
 def resolve_format(spec: str, requested: str | None = None) -> str:
@@ -92,9 +116,18 @@ def resolve_format(spec: str, requested: str | None = None) -> str:
     its local checkpoint records, else the Lean-STaR CoT format."""
     if requested:
         return get_format(requested).name
-    local = Path(spec.removeprefix("hf:").removeprefix("vllm:"))
+    scheme, sep, rest = spec.partition(":")
+    local = Path(_checkpoint_dir(scheme, rest) if sep and scheme in LOCAL_SCHEMES else spec)
     recorded = read_checkpoint_format(local) if local.is_dir() else None
     return recorded or DEFAULT_FORMAT
+
+
+def _checkpoint_dir(scheme: str, path: str) -> str:
+    """The folder whose leanstar.json records the format of model `scheme:path`: for ct2,
+    the CTranslate2 folder itself (`path` or `path/ct2`)."""
+    if scheme == "ct2" and (found := find_ct2_dir(path)) is not None:
+        return str(found)
+    return path
 
 
 def _remote(url: str, options: dict[str, Any]) -> Generator:

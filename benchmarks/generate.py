@@ -1,0 +1,108 @@
+"""Model sampling speed on CPU: transformers vs CTranslate2 (prints figures; not a test).
+
+    python benchmarks/generate.py [--model DIR] [--max-tokens 96] [--repeat 3]
+                                  [--backends hf-1,hf-default,ct2,ct2-int8] [--no-load]
+
+DIR is a transformers checkpoint folder with its CTranslate2 conversion in DIR/ct2 (what
+`leanstar-train export` writes); default: the packaged default model. The prompts are the
+project's own: the checkpoint's prompt format rendered on held-out theorem goals.
+
+For each backend it prints the model load time and the median wall time of four calls
+(temperature 0.7): batch 1 (1 prompt, 1 sample), 8 samples (1 prompt), 8 prompts
+(1 sample each), 64 samples (8 prompts x 8). Every figure is taken twice: on an idle
+machine, and with one competing CPU-bound process that the script starts and kills
+(the normal case: the Lean workers share the cores).
+
+Backends: hf-1 (transformers, 1 thread), hf-default (transformers with torch's default
+thread count), ct2 (CTranslate2 float32, 1 thread), ct2-int8 (int8, 1 thread).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from pathlib import Path
+
+from competing import competing_process
+
+from leanstar.data.embedded_benchmark import load_embedded_benchmark
+from leanstar.models.base import SamplingParams
+from leanstar.models.loading import DEFAULT_MODEL_DIR, resolve_format
+from leanstar.prompt import get_format
+
+CASES = {  # name: (prompts, samples per prompt)
+    "batch 1": (1, 1),
+    "8 samples": (1, 8),
+    "8 prompts": (8, 1),
+    "64 samples": (8, 8),
+}
+
+
+def make_generator(backend: str, model: Path, default_threads: int):
+    if backend.startswith("hf"):
+        from leanstar.models.hf import HFGenerator
+
+        threads = default_threads if backend == "hf-default" else 1
+        return HFGenerator(model, device="cpu", batch_size=8, threads=threads)
+    from leanstar.models.ct2 import CT2Generator
+
+    compute_type = "int8" if backend == "ct2-int8" else "float32"
+    return CT2Generator(model, compute_type=compute_type, threads=1, batch_size=8)
+
+
+async def measure(generator, prompts: list[str], args: argparse.Namespace) -> dict[str, float]:
+    figures = {}
+    for name, (count, n) in CASES.items():
+        params = SamplingParams(n=n, temperature=0.7, max_tokens=args.max_tokens, stop=args.stop)
+        await generator.generate(prompts[:count], params)  # warm-up
+        times = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            await generator.generate(prompts[:count], params)
+            times.append(time.perf_counter() - started)
+        figures[name] = statistics.median(times)
+    return figures
+
+
+async def run_backend(backend: str, prompts: list[str], args: argparse.Namespace) -> None:
+    for load_name in ("idle", "1 competing process"):
+        with competing_process(load_name != "idle"):
+            generator = make_generator(backend, args.model, args.default_threads)
+            started = time.perf_counter()
+            if not args.no_load:
+                generator.load()
+            load_s = time.perf_counter() - started
+            figures = await measure(generator, prompts, args)
+            await generator.aclose()
+        cells = "  ".join(f"{name} {1000 * s:7.0f} ms" for name, s in figures.items())
+        print(f"{backend:10s} {load_name:20s} load {load_s:5.2f} s  {cells}", flush=True)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
+    parser.add_argument("--max-tokens", type=int, default=96)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--backends", default="hf-1,hf-default,ct2,ct2-int8")
+    parser.add_argument("--no-load", action="store_true", help="skip the load-time figure")
+    args = parser.parse_args()
+
+    import torch  # only to learn its default thread count before anything changes it
+
+    args.default_threads = torch.get_num_threads()
+    fmt = get_format(resolve_format(str(args.model)))
+    args.stop = fmt.stop
+    theorems = load_embedded_benchmark("heldout")[:8]
+    prompts = [fmt.render("⊢ " + t.signature.removeprefix(": ")) for t in theorems]
+    print(
+        f"model {args.model} ({fmt.name}), max_tokens {args.max_tokens}, "
+        f"median of {args.repeat}; torch default threads {args.default_threads}"
+    )
+    for backend in args.backends.split(","):
+        await run_backend(backend, prompts, args)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
