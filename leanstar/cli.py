@@ -612,6 +612,7 @@ def _proposer(args: argparse.Namespace):
             "`leanstar-train pipeline --config configs/embedded.toml`"
         )
     from leanstar.models.batching import BatchingGenerator
+    from leanstar.models.ct2 import CT2Generator
     from leanstar.models.hf import HFGenerator
 
     options = {"token": args.token} if args.token and args.model.startswith("ws") else {}
@@ -622,7 +623,7 @@ def _proposer(args: argparse.Namespace):
     load = getattr(generator, "load", None)
     if callable(load):
         load()
-    if isinstance(generator, HFGenerator):
+    if isinstance(generator, HFGenerator | CT2Generator):
         # An in-process model answers one call at a time: theorems searched concurrently
         # share its calls (the model server and vLLM batch by themselves).
         generator.batch_size = 16
