@@ -88,3 +88,63 @@ def test_theorem_at_line() -> None:
     assert theorem_at(TEXT, lines.index("  · exact hp")).name == "multi"
     with pytest.raises(TheoremNotFound, match="not inside a tactic proof"):
         theorem_at(TEXT, lines.index("def helper (n : Nat) : Nat := n"))
+
+
+# -- the lexer: comments, strings, characters and quoted names, in one linear pass -----------
+
+LEXER_CASES = [
+    # (text, the `sorry` tokens in code, by their text before them)
+    (
+        "/- a /- nested -/ sorry still comment -/ sorry",
+        ["/- a /- nested -/ sorry still comment -/ "],
+    ),
+    ("-- sorry\nsorry -- sorry", ["-- sorry\n"]),
+    ('"sorry \\" sorry" sorry', ['"sorry \\" sorry" ']),
+    (
+        's!"x {f "y -- sorry"} sorry {g {a := 1}} z" sorry',
+        ['s!"x {f "y -- sorry"} sorry {g {a := 1}} z" '],
+    ),
+    ("h' 'a' '\\'' sorry", ["h' 'a' '\\'' "]),
+    ("«sorry» sorryAx foo.sorry `sorry sorry", ["«sorry» sorryAx foo.sorry `sorry "]),
+    ('r#"raw " sorry"# sorry', ['r#"raw " sorry"# ']),
+    ("exact sorry /- unterminated sorry", ["exact "]),
+]
+
+
+@pytest.mark.parametrize(("text", "before"), LEXER_CASES)
+def test_sorry_tokens_are_found_in_code_only(text: str, before: list[str]) -> None:
+    from leanstar.lean.lexer import sorry_spans
+
+    assert [text[:start] for start, _ in sorry_spans(text)] == before
+    assert all(text[start:end] == "sorry" for start, end in sorry_spans(text))
+
+
+def test_comments_and_strings_do_not_hide_or_invent_declarations() -> None:
+    text = (
+        "prelude\nimport LeanstarCore\n\n"
+        "/- outer /- inner -/\ntheorem hidden : True := by trivial\n-/\n"
+        'def s : String := "\ntheorem in_string : True := by trivial\n"\n'
+        "theorem real (p : Prop) (hp : p) : p := by\n"
+        "  -- := by sorry\n"
+        "/- a column-0 comment inside the proof -/\n"
+        "  exact hp\n"
+    )
+    (source,) = find_theorems(text)
+    assert source.name == "real" and source.theorem.signature == "(p : Prop) (hp : p) : p"
+    assert source.proof.endswith("exact hp")
+
+
+def test_scans_stay_linear_on_pathological_text() -> None:
+    """A regex comment stripper takes quadratic time on many unclosed openers (minutes at
+    this size); the lexer reads each character once. The bound is loose on purpose."""
+    import time
+
+    from leanstar.lean.guard import _without_comments
+    from leanstar.lean.lexer import sorry_spans
+
+    text = "theorem t : True := by\n  trivial\n" + "a /- b " * 40_000  # none closed
+    started = time.perf_counter()
+    find_theorems(text)
+    sorry_spans(text)
+    _without_comments(text)
+    assert time.perf_counter() - started < 10.0

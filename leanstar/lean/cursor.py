@@ -192,10 +192,11 @@ def _theorem_around(text: str, line: int, file: str | None) -> tuple[SourceTheor
     if not 0 <= line < len(lines):
         raise TheoremNotFound(f"line {line + 1} is outside the document ({len(lines)} lines)")
     for source in find_theorems(text, file):
-        first, last = text.count("\n", 0, source.start), _end_line(text, source)
+        first, last = source.line, source.end_line  # counted once by find_theorems
         if first <= line <= last:
             return source, lines
-        trailing = lines[last + 1 : line + 1]
+        # (stops at the first non-blank line, so the loop stays linear in the text)
+        trailing = (lines[n] for n in range(last + 1, line + 1))
         if line > last and lines[line] and all(not row.strip() for row in trailing):
             return source, lines
     raise TheoremNotFound(
@@ -249,7 +250,7 @@ def _term_sorry(text: str, source: SourceTheorem, offset: int) -> bool:
 
 
 def _end_line(text: str, source: SourceTheorem) -> int:
-    return text.count("\n", 0, source.end)
+    return source.end_line
 
 
 def _indent_after(line: str | None) -> int:

@@ -102,6 +102,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from leanstar.lean.lexer import lex
+
 # What every backend accepts as a guard: tactic text -> the reason to refuse it, or None.
 Guard = Callable[[str], "str | None"]
 
@@ -130,8 +132,6 @@ _BAD_CHAR = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069"
     "\ufeff\ud800-\udfff]"
 )
-_OPENER = re.compile(r"--|/-")
-_BLOCK_MARK = re.compile(r"/-|-/")
 _HASH_COMMAND = re.compile(f"#[{_ID_FIRST}][{_ID_REST}]*")
 
 _RUNS_CODE = "runs arbitrary code (it can do IO) while the tactic is checked"
@@ -331,31 +331,11 @@ def _comment_spans(text: str) -> tuple[list[tuple[int, int]], bool, bool]:
     end of the line. Lean only looks for a comment between tokens, so an opener glued to
     the text before it (`a-/-- x -/`, a notation token like `<--`) may be part of a token:
     then the spans are marked ambiguous. Strings and quoted names are not understood here
-    either; callers only trust the spans for text without them.
+    either; callers only trust the spans for text without them. One linear pass of
+    `leanstar.lean.lexer` (comments only).
     """
-    spans: list[tuple[int, int]] = []
-    unambiguous = True
-    depth, start, i = 0, 0, 0
-    while True:
-        # The leftmost opener (outside comments) or nesting mark (inside), as Lean scans.
-        match = (_BLOCK_MARK if depth else _OPENER).search(text, i)
-        if not match:
-            break
-        pair, i = match.group(), match.end()
-        if depth:
-            depth += 1 if pair == "/-" else -1
-            if not depth:
-                spans.append((start, i))
-            continue
-        start = match.start()
-        unambiguous = unambiguous and (start == 0 or text[start - 1].isspace())
-        if pair == "/-":
-            depth = 1
-        else:
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
-            spans.append((start, i))
-    return spans, depth > 0, unambiguous
+    lexed = lex(text, literals=False)
+    return lexed.comments, lexed.open_comment, lexed.glued_openers == 0
 
 
 def _unterminated_block_comment(text: str) -> bool:

@@ -13,9 +13,11 @@ tactics at column 2, one per line, continuation lines indented further.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from leanstar.errors import TheoremNotFound
+from leanstar.lean.lexer import blank, lex
 from leanstar.proofs import Theorem
 
 PROOF_INDENT = 2
@@ -31,46 +33,65 @@ _ASSIGN_BY = re.compile(r":=\s*by\b|:=\s*(?=sorry\b)")
 
 @dataclass(frozen=True)
 class SourceTheorem:
-    """A theorem found in a file, with offsets into the file's text."""
+    """A theorem found in a file, with offsets into the file's text.
 
-    theorem: Theorem  # proof normalised (see module docstring); context = text before it
+    `theorem` (whose context is all the text before the declaration) is built when first
+    asked for, so listing the theorems of a large file stays linear in its size.
+    """
+
+    name: str
+    signature: str  # comment-free, whitespace collapsed
+    file: str | None
+    line: int  # 0-based line of the declaration's first character
+    end_line: int  # 0-based line of the proof's last character
     start: int  # offset of the declaration's first character
     body_start: int  # offset just after `by` (or after `:=` for `:= sorry`)
     end: int  # offset just after the proof's last character
+    text: str = field(repr=False, compare=False)  # the whole file
 
-    @property
-    def name(self) -> str:
-        return self.theorem.name
+    @cached_property
+    def proof(self) -> str:
+        """The proof text, normalised (see the module docstring)."""
+        return normalise_proof(self.text[self.body_start : self.end])
 
-
-def _strip_comments(text: str) -> str:
-    """Blank out comments (keeping offsets) so `:=` inside them is not taken for code."""
-
-    def blank(match: re.Match[str]) -> str:
-        return re.sub(r"[^\n]", " ", match.group(0))
-
-    text = re.sub(r"/-.*?-/", blank, text, flags=re.DOTALL)
-    return re.sub(r"--[^\n]*", blank, text)
+    @cached_property
+    def theorem(self) -> Theorem:
+        return Theorem(
+            name=self.name,
+            signature=self.signature,
+            context=self.text[: self.start].rstrip("\n"),
+            file=self.file,
+            line=self.line,
+            proof=self.proof,
+        )
 
 
 def find_theorems(text: str, file: str | None = None) -> list[SourceTheorem]:
-    """Every `theorem`/`lemma`/`example` whose proof is `by ...` or `sorry`, in order."""
-    code = _strip_comments(text)
+    """Every `theorem`/`lemma`/`example` whose proof is `by ...` or `sorry`, in order.
+
+    One pass over the text (comments and strings found by `leanstar.lean.lexer`), then one
+    bounded look at each declaration: linear in the size of the text.
+    """
+    lexed = lex(text)
+    code = blank(text, lexed.comments)  # signatures are read from here
+    masked = blank(text, lexed.not_code())  # keywords are looked for here
     found: list[SourceTheorem] = []
-    matches = list(_DECL.finditer(code))
+    matches = list(_DECL.finditer(masked))
+    lines = _LineCounter(text)
     for index, match in enumerate(matches):
         start = match.start()
         # The declaration ends where the next column-0 line starts (or at the next decl).
-        next_decl = matches[index + 1].start() if index + 1 < len(matches) else len(code)
-        region_end = _end_of_block(code, match.end(), next_decl)
-        assign = _ASSIGN_BY.search(code, match.start("rest"), region_end)
+        next_decl = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        region_end = _end_of_block(masked, match.end(), next_decl)
+        assign = _ASSIGN_BY.search(masked, match.start("rest"), region_end)
         if assign is None:
             continue  # a term-mode proof: not ours to step through
         kind = match.group("kind")
         # Signatures come from the comment-free text, whitespace collapsed (Lean ignores it).
         header = code[match.start("rest") : assign.start()]
+        line = lines.line_of(start)
         if kind == "example":
-            name = f"example_line{text.count(chr(10), 0, start) + 1}"
+            name = f"example_line{line + 1}"
             signature = " ".join(header.split())
         else:
             name_match = _NAME.match(header)
@@ -79,28 +100,50 @@ def find_theorems(text: str, file: str | None = None) -> list[SourceTheorem]:
             name = name_match.group("name")
             signature = " ".join(header[name_match.end() :].split())
         body_start = assign.end()
-        proof = normalise_proof(text[body_start:region_end])
-        theorem = Theorem(
-            name=name,
-            signature=signature,
-            context=text[:start].rstrip("\n"),
-            file=file,
-            line=text.count("\n", 0, start),
-            proof=proof,
+        end = _rstrip_end(text, region_end, body_start)
+        found.append(
+            SourceTheorem(
+                name=name,
+                signature=signature,
+                file=file,
+                line=line,
+                end_line=lines.line_of(end),
+                start=start,
+                body_start=body_start,
+                end=end,
+                text=text,
+            )
         )
-        found.append(SourceTheorem(theorem, start, body_start, _rstrip_end(text, region_end)))
     return found
+
+
+class _LineCounter:
+    """0-based line numbers of increasing offsets, counting each newline once."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.offset = 0
+        self.line = 0
+
+    def line_of(self, offset: int) -> int:
+        if offset < self.offset:  # not increasing: count from the start (never in a scan)
+            self.offset, self.line = 0, 0
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
+
+
+_COLUMN_ZERO = re.compile(r"\n(?=\S)")
 
 
 def _end_of_block(code: str, after: int, limit: int) -> int:
     """Offset of the first column-0, non-blank line after `after` (bounded by `limit`)."""
-    for line in re.finditer(r"\n(?=\S)", code[after:limit]):
-        return after + line.start() + 1
-    return limit
+    line = _COLUMN_ZERO.search(code, after, limit)
+    return line.start() + 1 if line else limit
 
 
-def _rstrip_end(text: str, end: int) -> int:
-    while end > 0 and text[end - 1].isspace():
+def _rstrip_end(text: str, end: int, floor: int = 0) -> int:
+    while end > floor and text[end - 1].isspace():
         end -= 1
     return end
 
@@ -139,9 +182,7 @@ def find_theorem(text: str, name: str, file: str | None = None) -> SourceTheorem
 def theorem_at(text: str, line: int, file: str | None = None) -> SourceTheorem:
     """The theorem whose proof contains 0-based `line`."""
     for source in find_theorems(text, file):
-        first = text.count("\n", 0, source.start)
-        last = text.count("\n", 0, source.end)
-        if first <= line <= last:
+        if source.line <= line <= source.end_line:
             return source
     raise TheoremNotFound(
         f"line {line + 1} of {file or 'the text'} is not inside a tactic proof "
@@ -169,20 +210,17 @@ def tactic_blocks(body: str) -> list[TacticBlock]:
     lines = body.split("\n")
     indents = [_indent(line) for line in lines[1:] if _starts_tactic(line)]
     base = min(indents) if indents else 0
-    blocks: list[TacticBlock] = []
+    spans: list[list[int]] = []  # [start, end] of each block; text sliced once at the end
     offset = 0
     for number, line in enumerate(lines):
         stripped = line.strip()
         is_new = _starts_tactic(line) and (number == 0 or _indent(line) <= base)
         if is_new:
-            start = offset + _indent(line)
-            blocks.append(TacticBlock(stripped, start, offset + len(line.rstrip())))
-        elif stripped and blocks:
-            last = blocks[-1]
-            end = offset + len(line.rstrip())
-            blocks[-1] = replace(last, text=body[last.start : end], end=end)
+            spans.append([offset + _indent(line), offset + len(line.rstrip())])
+        elif stripped and spans:
+            spans[-1][1] = offset + len(line.rstrip())
         offset += len(line) + 1
-    return blocks
+    return [TacticBlock(body[start:end], start, end) for start, end in spans]
 
 
 def _indent(line: str) -> int:
