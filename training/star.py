@@ -8,7 +8,11 @@ One iteration, in its own folder `starN/`:
    written as it finishes: a killed run resumes after the last finished theorem.
 2. `new.jsonl`: the steps of the proofs found: at most `max_traces` distinct proofs per
    theorem, steps whose tactic spans lines dropped, steps that repeat the previous state
-   collapsed, (state, tactic) pairs de-duplicated per theorem.
+   collapsed, (state, tactic) pairs de-duplicated per theorem. With `thoughts = "oracle"`
+   the found steps (`found.jsonl`) get the oracle's thoughts (`relabelled.jsonl`) first.
+   Steps whose thought is not true of their state (`leanstar.faithfulness`: a misquoted
+   goal or hypothesis, a wrong sum) are dropped, and `stats.json` counts them: a model
+   must not learn from its own confabulations.
 3. `model/`: the current model fine-tuned on the CoT data + the new data.
 
 The paper: K = 32 at temperature 0.7, at most 5 steps, 30 s per theorem, 3 traces per
@@ -26,6 +30,7 @@ from typing import Any
 
 from leanstar.data.jsonl import atomic_write_json, read_jsonl
 from leanstar.evaluate import Budget
+from leanstar.faithfulness import check_thought
 from leanstar.proofs import Theorem
 from leanstar.training.data import Example, dataset_done, read_dataset, write_dataset
 from leanstar.training.faults import maybe_crash
@@ -165,6 +170,49 @@ def traces_to_examples(records: Sequence[dict[str, Any]], max_traces: int) -> li
     return examples
 
 
+def collect_examples(
+    records: Sequence[dict[str, Any]],
+    iteration_dir: Path,
+    star: StarConfig,
+    *,
+    oracle: str = "rules",
+    prompt_format: str,
+    source: str,
+    command: str = "",
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Step 2: write `new.jsonl` from the sampled records; returns its part of the stats."""
+    new = iteration_dir / "new.jsonl"
+    examples = traces_to_examples(records, star.max_traces)
+    relabelled_stats = None
+    if star.thoughts == "oracle":
+        # Keep the model's tactics (Lean accepted the proofs) but have the rationale
+        # oracle write each step's thought, as it did for the CoT data.
+        found, relabelled = iteration_dir / "found.jsonl", iteration_dir / "relabelled.jsonl"
+        write_dataset(
+            found, examples, prompt_format=prompt_format, source=source, created_by=command
+        )
+        relabel = generate_rationales(
+            found, relabelled, oracle=oracle, prompt_format=prompt_format, progress=progress
+        )
+        examples = read_dataset(relabelled)[0]
+        relabelled_stats = relabel.to_dict()
+        source = f"rationales({oracle}) of {found.name} from {source}"
+    examples, unfaithful = keep_faithful(examples)
+    write_dataset(new, examples, prompt_format=prompt_format, source=source, created_by=command)
+    return {
+        "new_examples": len(examples),
+        "unfaithful_dropped": unfaithful,
+        "relabelled": relabelled_stats,
+    }
+
+
+def keep_faithful(examples: Sequence[Example]) -> tuple[list[Example], int]:
+    """The examples whose thought is true of their state, and how many were dropped."""
+    kept = [e for e in examples if check_thought(e.state, e.thought, tactic=e.tactic).faithful]
+    return kept, len(examples) - len(kept)
+
+
 def _collapse_repeats(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """When a step leaves the state as it was, the next step starts from the same state:
     keep only the last step taken from each run of equal states."""
@@ -204,31 +252,21 @@ def expert_iteration(
             )
         )
         records = read_jsonl(samples)
-        examples = traces_to_examples(records, star.max_traces)
-        found = new if star.thoughts == "model" else iteration_dir / "found.jsonl"
-        write_dataset(
-            found,
-            examples,
+        kept = collect_examples(
+            records,
+            iteration_dir,
+            star,
+            oracle=oracle,
             prompt_format=prompt_format,
             source=f"expert iteration of {model_dir}",
-            created_by=command,
+            command=command,
+            progress=progress,
         )
-        if star.thoughts == "oracle":
-            # Keep the model's tactics (Lean accepted the proofs) but have the rationale
-            # oracle write each step's thought, as it did for the CoT data.
-            relabelled = generate_rationales(
-                found, new, oracle=oracle, prompt_format=prompt_format, progress=progress
-            )
-            examples = read_dataset(new)[0]
-            stats_relabel = relabelled.to_dict()
-        else:
-            stats_relabel = None
         stats = {
             "theorems": len(theorems),
             "proved": sum(1 for r in records if r.get("proved")),
-            "new_examples": len(examples),
+            **kept,
             "thoughts": star.thoughts,
-            "relabelled": stats_relabel,
             "sampling": {k: summary.get(k) for k in ("pass_rate", "wall_s", "counts", "timing")},
         }
         atomic_write_json(iteration_dir / "stats.json", stats)
@@ -259,4 +297,12 @@ def _read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-__all__ = ["StarConfig", "StarResult", "expert_iteration", "sample_proofs", "traces_to_examples"]
+__all__ = [
+    "StarConfig",
+    "StarResult",
+    "collect_examples",
+    "expert_iteration",
+    "keep_faithful",
+    "sample_proofs",
+    "traces_to_examples",
+]
