@@ -1,0 +1,177 @@
+"""CT2Generator on a tiny checkpoint converted on the spot, checked against HFGenerator on
+the same weights: greedy text, per-token log-probabilities, stops and beams are equal."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import pytest
+from models_fixtures import STATES, build_test_model
+
+from leanstar.errors import FormatMismatch, ModelUnavailable
+from leanstar.models.base import Generator, SamplingParams
+from leanstar.models.ct2 import CT2Generator, convert_checkpoint
+from leanstar.models.hf import HFGenerator
+from leanstar.models.loading import (
+    DEFAULT_MODEL_DIR,
+    default_model_spec,
+    load_generator,
+    resolve_format,
+    write_checkpoint_format,
+)
+from leanstar.models.threads import THREADS_ENV, inference_threads
+from leanstar.prompt import get_format
+
+torch = pytest.importorskip("torch", reason="the hf extra (torch) is needed to build the model")
+pytest.importorskip("transformers", reason="the hf extra is needed to build the tiny model")
+ctranslate2 = pytest.importorskip("ctranslate2")
+
+FMT = get_format("plain-cot")
+PROMPTS = [FMT.render(state) for state in STATES]  # four different lengths
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """An exported-checkpoint layout: the transformers model, its conversion in ct2/."""
+    folder = build_test_model(tmp_path_factory.mktemp("tiny"))
+    write_checkpoint_format(folder, FMT.name)
+    convert_checkpoint(folder, folder / "ct2")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def hf(checkpoint):
+    return HFGenerator(checkpoint, device="cpu", batch_size=4)
+
+
+@pytest.fixture(scope="module")
+def ct2(checkpoint):
+    return CT2Generator(checkpoint, batch_size=4)
+
+
+def hf_logprobs(hf: HFGenerator, prompt: str, ids: list[int]) -> list[float]:
+    """Log-probabilities transformers gives `ids` after `prompt`: one plain forward pass."""
+    model, tokenizer = hf.load()
+    prompt_ids = tokenizer(prompt)["input_ids"]
+    with torch.no_grad():
+        logits = model(torch.tensor([prompt_ids + ids])).logits[0].float().log_softmax(-1)
+    start = len(prompt_ids) - 1
+    return [float(logits[start + i, token]) for i, token in enumerate(ids)]
+
+
+async def test_greedy_equals_transformers(hf, ct2):
+    assert isinstance(ct2, Generator)
+    params = SamplingParams(n=2, temperature=0.0, max_tokens=12, stop=FMT.stop)
+    ours = await ct2.generate(PROMPTS, params)
+    theirs = await hf.generate(PROMPTS, params)
+    for mine, reference in zip(ours, theirs, strict=True):
+        assert mine[0] == mine[1]  # greedy: copies
+        assert (mine[0].text, mine[0].tokens, mine[0].finish_reason) == (
+            reference[0].text,
+            reference[0].tokens,
+            reference[0].finish_reason,
+        )
+        assert mine[0].token_logprobs == pytest.approx(reference[0].token_logprobs, abs=1e-4)
+
+
+async def test_sampled_logprobs_equal_transformers_and_ignore_temperature(hf, ct2):
+    """Best-first search sums these: they must be the raw distribution's, as in hf.py, not
+    the temperature-scaled one; checked token by token on the sequences CTranslate2 drew
+    (`draw` is what `generate` cuts into Samples; its draws carry their token ids)."""
+    params = SamplingParams(n=3, temperature=1.7, top_p=1.0, max_tokens=10)
+    draws = ct2.draw(PROMPTS, params)
+    for prompt, prompt_draws in zip(PROMPTS, draws, strict=True):
+        assert len(prompt_draws) == 3
+        for ids, logprobs in prompt_draws:
+            assert 0 < len(ids) == len(logprobs) <= 10
+            assert logprobs == pytest.approx(hf_logprobs(hf, prompt, ids), abs=1e-4)
+            assert all(math.isfinite(lp) and lp < 0 for lp in logprobs)
+    for prompt_samples in await ct2.generate(PROMPTS, params):
+        assert len(prompt_samples) == 3
+        for sample in prompt_samples:
+            assert 0 < sample.tokens == len(sample.token_logprobs) <= 10
+            assert sample.logprob == pytest.approx(sum(sample.token_logprobs))
+
+
+async def test_a_one_token_prompt_in_a_batch_still_samples_its_own_tokens(hf, ct2):
+    # ctranslate2 4.8.5 mis-decodes a batch whose shortest prompt is one token long.
+    prompts = [PROMPTS[2], "⊢"]
+    assert len(ct2.load()[1].encode("⊢").ids) == 1
+    draws = ct2.draw(prompts, SamplingParams(n=2, temperature=1.0, max_tokens=6))
+    for prompt, prompt_draws in zip(prompts, draws, strict=True):
+        for ids, logprobs in prompt_draws:
+            assert len(ids) >= 1
+            assert logprobs == pytest.approx(hf_logprobs(hf, prompt, ids), abs=1e-4)
+
+
+async def test_beams_equal_transformers(hf, ct2):
+    ours = await ct2.generate_beams(PROMPTS[:2], 3, max_tokens=6)
+    theirs = await hf.generate_beams(PROMPTS[:2], 3, max_tokens=6)
+    for mine, reference in zip(ours, theirs, strict=True):
+        assert [b.text for b in mine] == [b.text for b in reference]
+        for a, b in zip(mine, reference, strict=True):
+            assert a.token_logprobs == pytest.approx(b.token_logprobs, abs=1e-4)
+
+
+def test_specs_and_formats(checkpoint):
+    ct2_dir = checkpoint / "ct2"
+    for spec in (f"ct2:{checkpoint}", f"ct2:{ct2_dir}", str(ct2_dir)):
+        generator = load_generator(spec, prompt_format=FMT.name, threads=2)
+        assert isinstance(generator, CT2Generator) and generator.threads == 2, spec
+        assert resolve_format(spec) == FMT.name, spec
+    assert isinstance(load_generator(str(checkpoint)), HFGenerator)  # a bare hf folder
+    with pytest.raises(FormatMismatch):
+        load_generator(f"ct2:{checkpoint}", prompt_format="leanstar-chatml-cot")
+    with pytest.raises(ValueError, match="ct2:PATH"):
+        load_generator("ct2:")
+
+
+async def test_missing_model_or_package_is_model_unavailable(tmp_path, monkeypatch, checkpoint):
+    with pytest.raises(ModelUnavailable, match="leanstar-train export"):
+        await CT2Generator(tmp_path).generate(["x"], SamplingParams(max_tokens=1))
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)  # as if it were not installed
+    with pytest.raises(ModelUnavailable, match="ctranslate2"):
+        CT2Generator(checkpoint).load()
+
+
+def test_thread_counts(monkeypatch, checkpoint):
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    assert inference_threads() == 1
+    monkeypatch.setenv(THREADS_ENV, "3")
+    assert inference_threads() == 3 and CT2Generator(checkpoint).threads == 3
+    assert inference_threads(2) == 2
+    for bad in ("0", "two"):
+        monkeypatch.setenv(THREADS_ENV, bad)
+        with pytest.raises(ValueError, match=THREADS_ENV):
+            inference_threads()
+
+
+def test_transformers_generation_sets_torch_threads(checkpoint):
+    # torch's count is per thread under OpenMP: the generating thread sets its own.
+    torch.set_num_threads(2)
+    generator = HFGenerator(checkpoint, device="cpu", threads=1)
+    generator._generate_blocking(PROMPTS[:1], SamplingParams(temperature=0.0, max_tokens=2))
+    assert torch.get_num_threads() == 1
+
+
+async def test_the_packaged_model_runs_on_ct2_and_matches_its_transformers_weights():
+    """The default spec is the shipped conversion, and it decodes as the transformers
+    weights do, ending steps on the format's stop token (one token, so decoding stops)."""
+    spec = default_model_spec()
+    if spec is None:
+        pytest.skip("this install has no packaged default model")
+    assert spec == f"ct2:{DEFAULT_MODEL_DIR / 'ct2'}"
+    fmt = get_format(resolve_format(spec))
+    prompts = [fmt.render(state) for state in STATES]
+    params = SamplingParams(n=1, temperature=0.0, max_tokens=64, stop=fmt.stop)
+    ours = await load_generator(spec).generate(prompts, params)
+    theirs = await HFGenerator(DEFAULT_MODEL_DIR, device="cpu").generate(prompts, params)
+    for (mine,), (reference,) in zip(ours, theirs, strict=True):
+        assert (mine.text, mine.tokens, mine.finish_reason) == (
+            reference.text,
+            reference.tokens,
+            reference.finish_reason,
+        )
+        assert mine.token_logprobs == pytest.approx(reference.token_logprobs, abs=1e-3)
+    assert any(s.finish_reason == "stop" and s.tokens < 64 for (s,) in ours)
