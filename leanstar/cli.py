@@ -22,8 +22,6 @@ from __future__ import annotations
 # by the handlers that use them.
 import argparse
 import contextlib
-import json
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -45,8 +43,6 @@ from leanstar.errors import LeanstarError, ModelError
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-log = logging.getLogger("leanstar")
 
 # Modules whose interpreter teardown is slow (torch: about 1.2 s) and useless at exit.
 _SLOW_TEARDOWN = frozenset({"torch", "ctranslate2", "vllm"})
@@ -76,7 +72,8 @@ def exit_fast(code: int) -> NoReturn:
     (freeing torch's objects one by one takes over a second and achieves nothing)."""
     if not _SLOW_TEARDOWN & sys.modules.keys():
         sys.exit(code)
-    logging.shutdown()
+    if "logging" in sys.modules:
+        sys.modules["logging"].shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to say
             stream.flush()
@@ -87,8 +84,11 @@ def dispatch(args: argparse.Namespace) -> int:
     """Run a parsed command's handler (`args.run`): logging set up, errors printed as one
     plain line on stderr (exit 2), an interrupt reported (exit 130). Shared with
     `leanstar-train`."""
+    import logging
+
     from rich.console import Console
 
+    log = logging.getLogger("leanstar")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -298,6 +298,8 @@ def _run(coroutine: Any) -> int:
 
 
 def _print_json(console: Console, data: Any) -> None:
+    import json
+
     console.print_json(json.dumps(data, ensure_ascii=False))
 
 

@@ -21,7 +21,6 @@ import argparse
 import codecs
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -197,6 +196,8 @@ def output_file(text: str) -> Path:
     file in the same folder, so the folder must take a new file (this also holds for root,
     for whom `os.access` always says yes, and on a read-only file system).
     """
+    import tempfile
+
     path = Path(text).expanduser()
     if path.is_dir():
         raise Invalid(f"{path} is a folder: name a file to write")
