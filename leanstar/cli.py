@@ -767,47 +767,56 @@ def run_prove(args: argparse.Namespace, console: Console) -> int:
 
 
 async def _prove(args: argparse.Namespace, console: Console) -> int:
-    from leanstar.evaluate import search_theorem
+    """Search at every `sorry` (of `--theorem`, else of the file) and replace exactly those
+    tokens (`leanstar.holes`); the file is otherwise written back byte for byte."""
+    from leanstar.holes import find_holes, prove_holes
+    from leanstar.lean.edit import SourceFile, splice
     from leanstar.lean.session import LspProofSession
-    from leanstar.lean.source import find_theorems
 
     budget = _budget(args.budget, args.time)
-    text = args.file.read_text(encoding="utf-8")
-    targets = [
-        s
-        for s in find_theorems(text, str(args.file))
-        if (args.theorem and s.name == args.theorem)
-        or (not args.theorem and "sorry" in (s.theorem.proof or ""))
-    ]
-    if not targets:
-        wanted = f"a theorem named {args.theorem}" if args.theorem else "a `sorry` proof"
-        raise LeanstarError(f"{args.file} has no {wanted}")
+    source = SourceFile.read(args.file)
+    view = source.view()
+    holes = find_holes(view.text, str(args.file), theorem=args.theorem)
+    if not holes:
+        where = f"theorem {args.theorem}" if args.theorem else str(args.file)
+        raise LeanstarError(f"{where} has no `sorry` to prove")
+
+    def show(result) -> None:
+        if not args.json:
+            mark = "[bold green]proved[/]" if result.replacement else "[red]not proved[/]"
+            console.print(f"{mark} {escape(result.hole.name)} (line {result.hole.line + 1})")
+            if result.replacement:
+                console.print(escape(result.replacement))
+
     proposer = _proposer(args)
-    results = []
     async with LspProofSession.start(
         _toolchain(args, args.file), timeout=args.lean_timeout
     ) as session:
-        for source in targets:
-            searches = await search_theorem(session, proposer, source.theorem, budget)
-            result = next((r for r in searches if r.proved), searches[-1])
-            results.append((source, result))
-            if not args.json:
-                mark = "[bold green]proved[/]" if result.proved else "[red]not proved[/]"
-                console.print(f"{mark} {escape(source.name)}")
-                if result.proof:
-                    console.print(escape(result.proof))
+        theorems = await prove_holes(session, proposer, view.text, holes, budget, on_hole=show)
     await proposer.generator.aclose()
-    new_text = _with_proofs(text, [(s, r.proof) for s, r in results if r.proof])
+    # Seam for the final soundness gate (leanstar/lean/gate.py, being written): every
+    # theorem in `theorems` with replacements must pass it before anything is written.
+    edits = [view.replacement(r.start, r.end, r.new) for t in theorems for r in t.replacements]
     target = args.file if args.in_place else args.out
-    if target is not None and new_text != text:
-        from leanstar.data.jsonl import atomic_write_text
-
-        atomic_write_text(Path(target), new_text)
+    if target is not None and edits:
+        source.write(splice(source.text, edits), target)
+    results = [h for t in theorems for h in t.holes]
+    proved = sum(1 for t in theorems for h in t.holes if t.proved)
     if args.json:
-        _print_json(console, {"results": [r.to_dict() for _, r in results], "written": str(target)})
-    proved = sum(1 for _, r in results if r.proved)
-    if not args.json:
-        console.print(f"{proved}/{len(results)} proved" + (f"; wrote {target}" if target else ""))
+        report = [
+            {**h.search.to_dict(), "line": h.hole.line + 1, "written": t.proved}
+            | ({"replacement": h.replacement} if h.replacement else {})
+            | ({"not_written": t.verdict} if t.verdict else {})
+            for t in theorems
+            for h in t.holes
+        ]
+        _print_json(console, {"results": report, "written": str(target) if edits else None})
+    else:
+        for t in theorems:
+            if t.verdict:
+                console.print(f"[yellow]{escape(t.source.name)}[/]: {escape(t.verdict)}")
+        wrote = f"; wrote {target}" if target and edits else ""
+        console.print(f"{proved}/{len(results)} `sorry`s proved" + wrote)
     return 0 if proved == len(results) else 1
 
 
@@ -868,17 +877,6 @@ async def _eval(args: argparse.Namespace, console: Console) -> int:
     else:
         render_report(report, console)
     return 0
-
-
-def _with_proofs(text: str, proofs) -> str:
-    """`text` with each theorem's proof body replaced by the proof found (last first, so
-    earlier offsets stay valid)."""
-    for source, proof in sorted(proofs, key=lambda pair: pair[0].start, reverse=True):
-        has_by = text[source.start : source.body_start].rstrip().endswith("by")
-        text = (
-            text[: source.body_start] + ("\n" if has_by else " by\n") + proof + text[source.end :]
-        )
-    return text
 
 
 if __name__ == "__main__":

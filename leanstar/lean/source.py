@@ -100,7 +100,9 @@ def find_theorems(text: str, file: str | None = None) -> list[SourceTheorem]:
             name = name_match.group("name")
             signature = " ".join(header[name_match.end() :].split())
         body_start = assign.end()
-        end = _rstrip_end(text, region_end, body_start)
+        # The proof ends at its last code character: comments after it (the next
+        # theorem's docstring, a note at the end) are not part of it.
+        end = _rstrip_end(code, region_end, body_start)
         found.append(
             SourceTheorem(
                 name=name,
