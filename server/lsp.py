@@ -3,14 +3,23 @@
 Methods (shapes in vscode-extension/src/common/protocol.ts, kept in step with it):
 
     leanstar/suggest  {textDocument, position, n?, includeFailed?, workDoneToken?}
-                      -> {candidates: [{thought, tactic, outcome, goalsAfter, score, message?}],
-                          goalsBefore}
-    leanstar/prove    {textDocument, position, workDoneToken?} -> {proved, proof?, edit?, attempts}
+                      -> {candidates: [{thought, tactic, outcome, goalsAfter, score, message?,
+                                        edit: {range, newText}}],
+                          goalsBefore, uri, version}
+                      (`edit` is the exact edit that writes the tactic where Lean checked it:
+                      the cursor rule of leanstar/lean/cursor.py; `version` the document
+                      version the edits apply to)
+    leanstar/prove    {textDocument, position, workDoneToken?}
+                      -> {proved, proof?, edit?, attempts, version?, stale?}
+                      (`edit` is a WorkspaceEdit whose documentChanges carry the version it
+                      applies to; a document changed during the search gets its edit re-based
+                      when the theorem's text is unchanged, else no edit and `stale: true`)
     leanstar/explain  {textDocument, position}
                       -> {tactic, goalsBefore, goalsAfter, rationale} | null
     textDocument/codeAction        "Try this: <tactic>" quick fixes from checked suggestions
     textDocument/hover             goals before/after a tactic and why; a suggestion's thought
-    textDocument/inlineCompletion  the best checked tactic as ghost text (explicit trigger only)
+    textDocument/inlineCompletion  the best checked tactic as ghost text: on an explicit
+                                   trigger; on automatic ones only with trigger: automatic
 
 Server -> client: the request `leanstar/plainGoal` {textDocument, position} -> {goals} (asked
 when the client is the leanstar extension, with a timeout; otherwise, or on no answer, the
@@ -19,25 +28,40 @@ server's own Lean reads the goal) and the notification `leanstar/status` {state,
 Handlers stay thin: they turn parameters into a `Document` and a position, call the
 `SuggestionEngine` (server/suggestions.py) and shape its answer. Errors the user must act
 on become one error response (and a status notification); the server keeps running.
+
+The stdio loop is leanstar's own (`serve_stdio`): a malformed frame (no or a bad
+Content-Length, a body that is not JSON) is skipped with one log line and the next frame
+is read; requests after `shutdown` get an error reply; `exit` without `shutdown` (or the
+client closing stdin first) ends the process with status 1, as the LSP spec says.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import os
+import re
+import stat
+import sys
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest, JsonRpcParseError
+from pygls.io_ import StdinAsyncReader, StdoutWriter
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import RPCRequest
 from pygls.uris import to_fs_path
 from rich.console import Console
 
 from leanstar import __version__
 from leanstar.errors import LeanstarError, ModelError, TheoremNotFound, ToolchainNotFound
+from leanstar.lean.cursor import Edit
 from leanstar.lean.lsp import utf16_column
 from leanstar.server.settings import ServerSettings, apply_section
 from leanstar.server.suggestions import (
@@ -58,17 +82,39 @@ STATUS = "leanstar/status"
 # LSP error codes: the request was valid but failed / the document changed under it.
 REQUEST_FAILED = -32803
 CONTENT_MODIFIED = -32801
+INVALID_PARAMS = -32602
+# Documents the editor has not opened are read from disk: regular files only, this big at
+# most, within this many seconds (a FIFO or /dev/zero must not stall or fill the server).
+MAX_FILE_BYTES = 8_000_000
+READ_TIMEOUT_S = 5.0
+MAX_FRAME_BYTES = 64 * 1024 * 1024
+# LSP InlineCompletionTriggerKind: Invoked = 1 (the user asked), Automatic = 2 (typing).
+INVOKED, AUTOMATIC = 1, 2
+
+
+class LeanstarProtocol(LanguageServerProtocol):
+    """pygls's protocol, answering requests after `shutdown` with an error instead of
+    dropping them (the client would wait for ever)."""
+
+    def handle_message(self, message: Any) -> None:
+        if self._shutdown and isinstance(message, RPCRequest) and message.method != types.EXIT:
+            error = JsonRpcInvalidRequest("the server is shut down; only `exit` is accepted")
+            self._send_response(message.id, None, error.to_response_error())
+            return
+        super().handle_message(message)
 
 
 class LeanstarServer(LanguageServer):
     """The pygls server, holding the engine and what the client announced."""
 
     def __init__(self, engine: SuggestionEngine) -> None:
-        super().__init__("leanstar", __version__)
+        super().__init__("leanstar", __version__, protocol_cls=LeanstarProtocol)
         self.engine = engine
         self.goal_bridge = False  # the client answers leanstar/plainGoal
         self.code_action_tags = False  # the client understands CodeActionTag.LlmGenerated
+        self.progress_support = False  # the client accepts window/workDoneProgress/create
         self._busy = 0
+        self._progress_tokens = 0
 
     # -- status ---------------------------------------------------------------------------
 
@@ -94,7 +140,9 @@ class LeanstarServer(LanguageServer):
         except (asyncio.CancelledError, JsonRpcException):
             raise
         except Exception as exc:
-            log.exception("unexpected error")
+            # One line in the editor's output panel; the traceback only with --verbose.
+            log.error("unexpected error: %r", exc)
+            log.debug("unexpected error", exc_info=True)
             state, message = "error", f"unexpected error: {exc!r} (see the server log)"
             raise JsonRpcException(f"leanstar: {message}", code=REQUEST_FAILED) from exc
         finally:
@@ -104,14 +152,22 @@ class LeanstarServer(LanguageServer):
 
     # -- documents and positions ----------------------------------------------------------
 
-    def document(self, uri: str) -> Document:
-        doc = self.workspace.get_text_document(uri)
-        try:
-            text = doc.source
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TheoremNotFound(f"cannot read {uri}: {exc}; open it in the editor") from exc
+    async def document(self, uri: str) -> Document:
+        """The open document's text; a file the editor has not opened is read from disk
+        (regular files only, size-capped, with a timeout)."""
+        opened = self.workspace.text_documents.get(uri)
         path = Path(to_fs_path(uri)) if uri.startswith("file:") else None
-        return Document(uri, doc.version or 0, text, path)
+        if opened is not None:
+            return Document(uri, opened.version or 0, opened.source, path)
+        if path is None:
+            raise TheoremNotFound(f"{uri} is not open in the editor; open it first")
+        try:
+            text = await asyncio.wait_for(asyncio.to_thread(_read_file, path), READ_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            raise TheoremNotFound(
+                f"reading {path} took over {READ_TIMEOUT_S:.0f}s; open it in the editor"
+            ) from None
+        return Document(uri, 0, text, path)
 
     def goal_source(self, uri: str, line: int, character: int) -> Callable[[], Awaitable[Any]]:
         """Asks the client for the goal (vscode-lean4's, via the extension); None if it
@@ -139,12 +195,22 @@ class LeanstarServer(LanguageServer):
 
         return ask
 
-    def progress(self, token: Any, title: str) -> Callable[[str], None] | None:
-        """A reporter for work-done progress when the client gave a token."""
+    async def progress(self, token: Any, title: str) -> tuple[Any, Callable[[str], None] | None]:
+        """Work-done progress for a request: under the client's `workDoneToken` when it gave
+        one (client-initiated), else under a token the server creates with
+        window/workDoneProgress/create when the client supports it; (None, None) otherwise."""
+        if token is None and self.progress_support:
+            self._progress_tokens += 1
+            candidate = f"leanstar-{os.getpid()}-{self._progress_tokens}"
+            try:
+                await asyncio.wait_for(self.work_done_progress.create_async(candidate), 5)
+                token = candidate
+            except Exception as exc:  # the client refused or did not answer: no progress
+                log.info("no work-done progress: %r", exc)
         if token is None:
-            return None
+            return None, None
         self.work_done_progress.begin(token, types.WorkDoneProgressBegin(title, cancellable=True))
-        return lambda message: self.work_done_progress.report(
+        return token, lambda message: self.work_done_progress.report(
             token, types.WorkDoneProgressReport(message=message)
         )
 
@@ -168,6 +234,8 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
         text = params.capabilities.text_document
         tags = text.code_action.tag_support if text and text.code_action else None
         ls.code_action_tags = bool(tags and types.CodeActionTag.LlmGenerated in tags.value_set)
+        window = params.capabilities.window
+        ls.progress_support = bool(window and window.work_done_progress)
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: LeanstarServer, params: types.InitializedParams) -> None:
@@ -195,10 +263,10 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
     async def suggest(ls: LeanstarServer, params: Any) -> dict[str, Any]:
         args = _plain(params)
         uri, line, character = _where(args)
-        report = ls.progress(args.get("workDoneToken"), "Leanstar: suggesting")
+        token, report = await ls.progress(args.get("workDoneToken"), "Leanstar: suggesting")
 
         async def work() -> dict[str, Any]:
-            doc = ls.document(uri)
+            doc = await ls.document(uri)
             result = await ls.engine.suggest(
                 doc,
                 line,
@@ -207,28 +275,39 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
                 goals=ls.goal_source(uri, line, character),
                 report=report,
             )
-            return result.to_json(include_failed=bool(args.get("includeFailed")))
+            reply = result.to_json(include_failed=bool(args.get("includeFailed")))
+            shown = result.suggestions if args.get("includeFailed") else result.accepted()
+            for data, suggestion in zip(reply["candidates"], shown, strict=True):
+                data["edit"] = _edit_json(doc.text, result.site.edit(suggestion.tactic))
+            reply.update(uri=uri, version=doc.version)
+            return reply
 
-        return await _with_progress(ls, args.get("workDoneToken"), ls.guarded(work()))
+        return await _with_progress(ls, token, ls.guarded(work()))
 
     @server.feature(PROVE)
     async def prove(ls: LeanstarServer, params: Any) -> dict[str, Any]:
         args = _plain(params)
         uri, line, character = _where(args)
-        report = ls.progress(args.get("workDoneToken"), "Leanstar: searching for a proof")
+        title = "Leanstar: searching for a proof"
+        token, report = await ls.progress(args.get("workDoneToken"), title)
 
         async def work() -> dict[str, Any]:
-            doc = ls.document(uri)
-            return await ls.engine.prove(doc, line, _index(doc.text, line, character), report)
+            doc = await ls.document(uri)
+            result = await ls.engine.prove(doc, line, _index(doc.text, line, character), report)
+            span = result.pop("span", None)
+            if span is None:
+                return result
+            now = await ls.document(uri)
+            return {**result, **_prove_edit(doc, now, span, result["proof"])}
 
-        return await _with_progress(ls, args.get("workDoneToken"), ls.guarded(work()))
+        return await _with_progress(ls, token, ls.guarded(work()))
 
     @server.feature(EXPLAIN)
     async def explain(ls: LeanstarServer, params: Any) -> dict[str, Any] | None:
         uri, line, character = _where(_plain(params))
 
         async def work() -> dict[str, Any] | None:
-            doc = ls.document(uri)
+            doc = await ls.document(uri)
             return await ls.engine.explain(doc, line, _index(doc.text, line, character))
 
         return await ls.guarded(work())
@@ -246,7 +325,7 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
         )
         if result is None:
             return None
-        return _code_actions(ls, uri, result) or None
+        return _code_actions(ls, await ls.document(uri), result) or None
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: LeanstarServer, params: types.HoverParams) -> types.Hover | None:
@@ -254,9 +333,11 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
         cached = await _suggestions_for(ls, uri, position, compute=False)
         if cached is not None and cached.accepted() and cached.site.start[0] == position.line:
             best = cached.accepted()[0]
-            return _hover(f"**Leanstar suggests** `{best.tactic}`\n\n{best.thought}")
+            return _hover(
+                f"**Leanstar suggests** {_code(best.tactic)}\n\n{_escape_markdown(best.thought)}"
+            )
         try:
-            doc = ls.document(uri)
+            doc = await ls.document(uri)
             index = _index(doc.text, position.line, position.character)
             explained = await ls.engine.explain(doc, position.line, index)
         except LeanstarError as exc:
@@ -264,21 +345,26 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
             return None
         return None if explained is None else _hover(_explanation_markdown(explained))
 
-    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION)
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(
         ls: LeanstarServer, params: types.InlineCompletionParams
     ) -> list[types.InlineCompletionItem] | None:
-        if params.context.trigger_kind != types.InlineCompletionTriggerKind.Invoked:
-            return None  # ghost text costs a model call and Lean checks: only when asked
-        result = await _suggestions_for(ls, params.text_document.uri, params.position, compute=True)
+        # Ghost text costs a model call and Lean checks: computed when the user asks
+        # (Invoked), or on typing pauses only when leanstar.trigger is "automatic".
+        kind = int(params.context.trigger_kind)
+        if kind != INVOKED and not (
+            kind == AUTOMATIC and ls.engine.settings.trigger == "automatic"
+        ):
+            return None
+        uri = params.text_document.uri
+        result = await _suggestions_for(ls, uri, params.position, compute=True)
         if result is None or not result.accepted():
             return None
-        doc = ls.document(params.text_document.uri)
-        best = result.accepted()[0]
+        doc = await ls.document(uri)
+        edit = result.site.edit(result.accepted()[0].tactic)
         return [
             types.InlineCompletionItem(
-                insert_text=result.site.edit_text(best.tactic),
-                range=_range(doc.text, result.site.start, result.site.end),
+                insert_text=edit.text, range=_range(doc.text, edit.start, edit.end)
             )
         ]
 
@@ -294,7 +380,7 @@ async def _suggestions_for(
     """Cached suggestions at a position; computed when `compute` (errors are logged: code
     actions, hover and ghost text never show an error box)."""
     try:
-        doc = ls.document(uri)
+        doc = await ls.document(uri)
         index = _index(doc.text, position.line, position.character)
         cached = ls.engine.cached(uri, doc.version, position.line, index)
         if cached is None:
@@ -309,8 +395,10 @@ async def _suggestions_for(
         return None
 
 
-def _code_actions(ls: LeanstarServer, uri: str, result: SuggestResult) -> list[types.CodeAction]:
-    doc = ls.document(uri)
+def _code_actions(
+    ls: LeanstarServer, doc: Document, result: SuggestResult
+) -> list[types.CodeAction]:
+    uri = doc.uri
     site = result.site
     actions = []
     for rank, suggestion in enumerate(result.accepted()):
@@ -320,9 +408,8 @@ def _code_actions(ls: LeanstarServer, uri: str, result: SuggestResult) -> list[t
         )
         if suggestion.thought:
             title += f" — {_shorten(suggestion.thought, 80)}"
-        edit = types.TextEdit(
-            range=_range(doc.text, site.start, site.end), new_text=site.edit_text(suggestion.tactic)
-        )
+        exact = site.edit(suggestion.tactic)
+        edit = types.TextEdit(range=_range(doc.text, exact.start, exact.end), new_text=exact.text)
         actions.append(
             types.CodeAction(
                 title=title,
@@ -356,6 +443,7 @@ async def _with_progress(ls: LeanstarServer, token: Any, work: Awaitable[T]) -> 
     finally:
         if token is not None:
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
+            ls.work_done_progress.tokens.pop(token, None)
 
 
 def _plain(value: Any) -> dict[str, Any]:
@@ -415,6 +503,97 @@ def _range(text: str, start: tuple[int, int], end: tuple[int, int]) -> types.Ran
     return types.Range(start=position(start), end=position(end))
 
 
+def _edit_json(text: str, edit: Edit) -> dict[str, Any]:
+    """An LSP TextEdit (UTF-16 columns) as JSON."""
+    return {"range": _plain_range(_range(text, edit.start, edit.end)), "newText": edit.text}
+
+
+def _plain_range(r: types.Range) -> dict[str, Any]:
+    return {
+        "start": {"line": r.start.line, "character": r.start.character},
+        "end": {"line": r.end.line, "character": r.end.character},
+    }
+
+
+def _prove_edit(
+    old: Document, now: Document, span: tuple[int, int, int], proof: str
+) -> dict[str, Any]:
+    """The WorkspaceEdit that writes `proof` over the proof text at `span` of `old`,
+    carrying the version it applies to. When the document changed during the search, the
+    edit is re-based onto the new text if the theorem's text is still there, unchanged and
+    once; otherwise no edit is returned (`stale`), and the client offers the proof."""
+    decl, body, end = span
+    text, version = old.text, old.version
+    if now.version != old.version or now.text != old.text:
+        theorem = old.text[decl:end]
+        at = now.text.find(theorem)
+        if at < 0 or now.text.find(theorem, at + 1) >= 0:
+            log.info(
+                "%s changed during the proof search; the proof is returned without an edit", old.uri
+            )
+            return {"stale": True, "version": now.version}
+        text, version = now.text, now.version
+        decl, body, end = at, at + body - decl, at + end - decl
+    start, stop = _line_index(text, body), _line_index(text, end)
+    edit = {
+        "documentChanges": [
+            {
+                "textDocument": {"uri": old.uri, "version": version},
+                "edits": [_edit_json(text, Edit(start, stop, "\n" + proof))],
+            }
+        ]
+    }
+    return {"edit": edit, "version": version}
+
+
+def _line_index(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset)
+    return line, offset - (text.rfind("\n", 0, offset) + 1)
+
+
+def _read_file(path: Path) -> str:
+    """A file's text, refusing what is not a regular file or is too large (opened
+    non-blocking, so a FIFO cannot stall the thread)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise TheoremNotFound(
+            f"cannot read {path}: {exc.strerror}; open it in the editor"
+        ) from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise TheoremNotFound(f"{path} is not a regular file; leanstar reads only Lean files")
+        if info.st_size > MAX_FILE_BYTES:
+            raise TheoremNotFound(
+                f"{path} has {info.st_size:,} bytes, more than the {MAX_FILE_BYTES:,} leanstar "
+                "reads; split the file"
+            )
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise TheoremNotFound(f"{path} grew past {MAX_FILE_BYTES:,} bytes while read")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TheoremNotFound(f"{path} is not UTF-8 text: {exc.reason}") from None
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def _escape_markdown(text: str) -> str:
+    """Model-written text shown as Markdown: every Markdown character escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _code(text: str) -> str:
+    """Inline code that holds any backticks in `text` (a fence longer than its runs)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{' '.join(text.split())}{pad}{fence}"
+
+
 def _hover(markdown: str) -> types.Hover:
     return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown))
 
@@ -424,7 +603,7 @@ def _explanation_markdown(explained: dict[str, Any]) -> str:
         return "\n\n".join(f"```lean\n{g}\n```" for g in items) if items else "_no goals_"
 
     return (
-        f"**Why** `{explained['tactic']}`: {explained['rationale']}\n\n"
+        f"**Why** {_code(explained['tactic'])}: {_escape_markdown(explained['rationale'])}\n\n"
         f"**Before**\n\n{goals(explained['goalsBefore'])}\n\n"
         f"**After**\n\n{goals(explained['goalsAfter'])}"
     )
@@ -485,7 +664,7 @@ def add_lsp_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_lsp(args: argparse.Namespace, console: Console) -> int:
-    """Serve LSP on stdin/stdout until the client says `exit`."""
+    """Serve LSP on stdin/stdout until the client says `exit`; 0 after a `shutdown`, else 1."""
     if args.pipe or args.socket:
         flag = "--pipe" if args.pipe else "--socket"
         raise LeanstarError(
@@ -493,11 +672,14 @@ def run_lsp(args: argparse.Namespace, console: Console) -> int:
             "(start it with `--stdio` or no transport flag)"
         )
     # stdout is the protocol channel: the log goes to --log-file, else stderr (the editor's
-    # output panel shows it).
+    # output panel shows it): one line per problem, tracebacks only with --verbose.
     if args.log_file:
         handler = logging.FileHandler(args.log_file, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.getLogger().addHandler(handler)
+    if not args.verbose:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_one_line)
     logging.getLogger("leanstar").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     settings = ServerSettings(
         token=args.token, prompt_format=args.format, lean_check_s=args.lean_timeout
@@ -508,5 +690,95 @@ def run_lsp(args: argparse.Namespace, console: Console) -> int:
         default_model=args.model,
         workers=max(args.lean_workers, 1),
     )
-    build_server(engine).start_io()
-    return 0
+    return serve_stdio(build_server(engine))
+
+
+def _one_line(record: logging.LogRecord) -> bool:
+    """A logging filter: a record's traceback becomes one line naming the exception."""
+    message = record.getMessage()
+    if record.exc_info and record.exc_info[1] is not None:
+        message = f"{message}: {record.exc_info[1]!r}"
+    elif "\nTraceback" in message:  # pygls formats some tracebacks into the message itself
+        message = message.split("\n", 1)[0]
+    else:
+        return True
+    record.msg, record.args, record.exc_info, record.exc_text = message, None, None, None
+    return True
+
+
+def serve_stdio(server: LeanstarServer, stdin: Any = None, stdout: Any = None) -> int:
+    """pygls's stdio loop with leanstar's frame reader (see the module docstring); the
+    process's exit status: 0 when the client sent `shutdown` before leaving, else 1."""
+    stop = threading.Event()
+    server._stop_event = stop  # pygls's shutdown() sets it
+    reader = StdinAsyncReader(stdin or sys.stdin.buffer, server.thread_pool)
+    server.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+    try:
+        asyncio.run(_read_frames(stop, reader, server.protocol))
+    except BrokenPipeError:
+        log.error("the connection to the editor was lost; stopping")
+    except (KeyboardInterrupt, SystemExit):
+        pass  # pygls's `exit` handler raises SystemExit
+    finally:
+        server.shutdown()
+    return 0 if getattr(server.protocol, "_shutdown", False) else 1
+
+
+_CONTENT_LENGTH = re.compile(rb"Content-Length:[ \t]*([^\r\n]*)\r?\n$", re.IGNORECASE)
+
+
+async def _read_frames(
+    stop: threading.Event, reader: StdinAsyncReader, protocol: LanguageServerProtocol
+) -> None:
+    """Read `Content-Length` framed JSON-RPC messages and hand them to `protocol`.
+
+    Unlike pygls's loop, a frame without a (valid) Content-Length does not desynchronise
+    the stream: the header is searched for at the END of each line, so the next frame's
+    header is found even when the skipped body ran into it without a line break.
+    """
+    length: int | None = None
+    in_headers = False
+    while not stop.is_set():
+        line = await reader.readline()
+        if not line:
+            break
+        if match := _CONTENT_LENGTH.search(line):
+            value = match.group(1).strip()
+            length = int(value) if value.isdigit() and 0 < int(value) <= MAX_FRAME_BYTES else None
+            in_headers = length is not None  # a bad length is reported once, here
+            if length is None:
+                log.warning("skipped a frame with a bad Content-Length: %r", value[:40])
+            continue
+        if line.strip():  # another header (Content-Type), or the rest of a skipped body
+            in_headers = True
+            continue
+        if length is None:
+            if in_headers:
+                log.warning("skipped a frame without a valid Content-Length header")
+            in_headers = False
+            continue
+        body = await reader.readexactly(length)
+        length, in_headers = None, False
+        if not body:
+            break
+        try:
+            raw = json.loads(body)
+        except ValueError as exc:
+            log.warning("skipped a frame whose body is not JSON: %s", exc)
+            error = JsonRpcParseError(f"not JSON: {exc}").to_response_error()
+            protocol._send_response(None, None, error)  # type: ignore[arg-type]
+            continue
+        try:
+            message = json.loads(body, object_hook=protocol.structure_message)
+        except Exception:
+            method = raw.get("method") if isinstance(raw, dict) else None
+            log.warning("skipped a malformed message (method %r)", method)
+            if isinstance(raw, dict) and "id" in raw and method is not None:
+                error = JsonRpcInvalidRequest(f"malformed {method} request (missing or bad params)")
+                protocol._send_response(raw["id"], None, error.to_response_error())
+            continue
+        try:
+            protocol.handle_message(message)
+        except Exception as exc:  # a handler bug must not end the loop
+            log.error("could not handle a message: %r", exc)
+            log.debug("could not handle a message", exc_info=True)

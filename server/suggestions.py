@@ -33,9 +33,9 @@ from leanstar.errors import (
     ModelUnavailable,
     TheoremNotFound,
 )
-from leanstar.lean.lsp import position_of
+from leanstar.lean.cursor import Site, TacticAt, site_at, tactic_at
 from leanstar.lean.session import LspProofSession
-from leanstar.lean.source import find_theorems
+from leanstar.lean.source import find_theorems, tactic_blocks
 from leanstar.lean.toolchain import Toolchain, find_project_root, find_toolchain
 from leanstar.proofs import (
     Candidate,
@@ -47,7 +47,6 @@ from leanstar.proofs import (
     outcome_kind,
 )
 from leanstar.search import Proposer
-from leanstar.server.cursor import Site, TacticAt, site_at, tactic_at
 from leanstar.server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -164,8 +163,19 @@ class SuggestionEngine:
     # -- settings and lifecycle -------------------------------------------------------------
 
     async def apply_settings(self, settings: ServerSettings) -> None:
-        """Take new settings; a different model is loaded on next use."""
+        """Take new settings; a different model is loaded on next use, and suggestions the
+        old model (or sampling temperature) made are forgotten."""
+        changed = (settings.model_key(), settings.temperature) != (
+            self.settings.model_key(),
+            self.settings.temperature,
+        )
         self.settings = settings
+        if changed:
+            self._cache.clear()
+            for key, job in list(self._jobs.items()):
+                if key[0] == "suggest":
+                    job.stale = True
+                    job.task.cancel()
         for session in self._sessions.values():
             session.timeout = settings.lean_check_s
         if self._proposer is not None and self._proposer_key != self._model_key():
@@ -230,7 +240,7 @@ class SuggestionEngine:
         report: Report | None,
     ) -> SuggestResult:
         _check_document(doc)
-        site = site_at(doc.text, line, index, _file_name(doc))
+        site = site_at(doc.text, (line, index), _file_name(doc))
         session = await self._session_for(doc)
         started = time.perf_counter()
         goals = await goals_source() if goals_source is not None else None
@@ -325,7 +335,7 @@ class SuggestionEngine:
         """The tactic at the cursor with the goals before and after it and a rationale;
         None when the cursor is not on a tactic."""
         _check_document(doc)
-        found = tactic_at(doc.text, line, index, _file_name(doc))
+        found = tactic_at(doc.text, (line, index), _file_name(doc))
         if found is None:
             return None
         key = ("explain", doc.uri, doc.version, found.start)
@@ -366,12 +376,15 @@ class SuggestionEngine:
     async def prove(
         self, doc: Document, line: int, index: int, report: Report | None = None
     ) -> dict[str, Any]:
-        """Proof search for the theorem at the cursor; the edit replaces its proof."""
+        """Proof search for the theorem at the cursor. A proof comes back with `span`, the
+        offsets (declaration start, proof start, proof end) in `doc.text` of the text its
+        edit replaces: the LSP layer turns it into a versioned edit (and re-bases it, or
+        refuses it, when the document changed during the search)."""
         from leanstar.evaluate import Budget, search_theorem
 
         _check_document(doc)
         name = _file_name(doc)
-        site = site_at(doc.text, line, index, name)  # raises outside a tactic proof
+        site = site_at(doc.text, (line, index), name)  # raises outside a tactic proof
         source = next(
             s for s in find_theorems(doc.text, name) if s.theorem.name == site.theorem.name
         )
@@ -379,7 +392,8 @@ class SuggestionEngine:
         proposer = self._model()
         budget = Budget(attempts=4, samples=1, steps=16, time_s=120.0)
         _say(report, f"searching for a proof of {source.name}")
-        results = await search_theorem(session, proposer, source.theorem, budget)
+        watched = _Watched(session, report)
+        results = await search_theorem(watched, proposer, source.theorem, budget)  # type: ignore[arg-type]
         attempts = sum(len(r.attempts) for r in results)
         found = next((r for r in results if r.proved and r.proof), None)
         if found is None:
@@ -387,18 +401,12 @@ class SuggestionEngine:
             if reason and reason.startswith("model error"):
                 raise ModelUnavailable(reason)
             return {"proved": False, "attempts": attempts, "reason": reason}
-        start, end = position_of(doc.text, source.body_start), position_of(doc.text, source.end)
-        edit = {
-            "changes": {
-                doc.uri: [
-                    {
-                        "range": {"start": _pos(start), "end": _pos(end)},
-                        "newText": "\n" + found.proof,
-                    }
-                ]
-            }
+        return {
+            "proved": True,
+            "proof": found.proof,
+            "attempts": attempts,
+            "span": (source.start, source.body_start, source.end),
         }
-        return {"proved": True, "proof": found.proof, "edit": edit, "attempts": attempts}
 
     # -- shared machinery ---------------------------------------------------------------------
 
@@ -486,6 +494,32 @@ class SuggestionEngine:
                 await proposer.generator.aclose()
 
 
+class _Watched:
+    """The session a proof search runs on, counting the tactics it tries and the deepest
+    step Lean accepted, for the editor's progress messages (at most two a second)."""
+
+    def __init__(self, session: LspProofSession, report: Report | None) -> None:
+        self._session = session
+        self._report = report
+        self.tried = 0
+        self.depth = 0
+        self._said = 0.0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    async def try_tactics(self, state: ProofState, tactics: list[str]) -> list[Outcome]:
+        outcomes = await self._session.try_tactics(state, tactics)
+        self.tried += len(tactics)
+        if any(isinstance(o, Progress | Proved) for o in outcomes):
+            self.depth = max(self.depth, len(tactic_blocks(state.proof)) + 1)
+        now = time.monotonic()
+        if self._report is not None and now - self._said >= 0.5:
+            self._said = now
+            self._report(f"{self.tried} tactics tried, best depth {self.depth}")
+        return outcomes
+
+
 # -- helpers --------------------------------------------------------------------------------
 
 
@@ -547,10 +581,6 @@ def _file_name(doc: Document) -> str:
 
 def _job_uri(jobs: dict[tuple[Any, ...], _Job], job: _Job) -> str | None:
     return next((key[1] for key, value in jobs.items() if value is job), None)
-
-
-def _pos(position: tuple[int, int]) -> dict[str, int]:
-    return {"line": position[0], "character": position[1]}
 
 
 def _say(report: Report | None, message: str) -> None:

@@ -8,9 +8,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import signal
+import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -330,6 +333,7 @@ async def test_prove_returns_an_edit_that_lean_accepts(client: LanguageClient, t
 
 
 async def _prove_and_check(client: LanguageClient, uri: str) -> None:
+    client.progress_reports["prove-1"] = []  # the client made this token (client-initiated)
     params = {
         "textDocument": {"uri": uri},
         "position": {"line": SORRY.line, "character": SORRY.character},
@@ -339,7 +343,9 @@ async def _prove_and_check(client: LanguageClient, uri: str) -> None:
         client.protocol.send_request_async("leanstar/prove", params), 120
     )
     assert reply.proved and reply.proof.strip() == "simp" and reply.attempts >= 1
-    ((edit,),) = tuple(reply.edit.changes)  # {"changes": {uri: [TextEdit]}}, one document
+    (change,) = reply.edit.documentChanges  # one document, at the version searched
+    assert change.textDocument.uri == uri and change.textDocument.version == 1 == reply.version
+    (edit,) = change.edits
     start_pos = types.Position(edit.range.start.line, edit.range.start.character)
     end_pos = types.Position(edit.range.end.line, edit.range.end.character)
     fixed = apply(DOCUMENT, types.TextEdit(types.Range(start_pos, end_pos), edit.newText))
@@ -348,6 +354,7 @@ async def _prove_and_check(client: LanguageClient, uri: str) -> None:
     # Work-done progress was reported under the client's token, begun and ended.
     reports = client.progress_reports.get("prove-1", [])
     assert reports and reports[0].kind == "begin" and reports[-1].kind == "end"
+    assert any("tactics tried, best depth" in (r.message or "") for r in reports)
 
 
 async def test_ghost_text_only_when_invoked(client: LanguageClient, model, tmp_path):
@@ -380,3 +387,197 @@ async def test_settings_change_at_run_time(client: LanguageClient, model, tmp_pa
     assert model.requests[-1].body["n"] == 2
     assert model.requests[-1].body["temperature"] == 0.2
     assert reply.candidates
+
+
+# -- the editor's defects (issue 12) and robustness (issue 10 items 6 and 10) ---------------
+
+
+def _frame(message: dict[str, Any] | None = None, *, raw: bytes | None = None) -> bytes:
+    body = raw if raw is not None else json.dumps(message).encode()
+    return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+def _replies(stdout: bytes) -> dict[Any, dict[str, Any]]:
+    """The JSON-RPC responses in a server's stdout, by id."""
+    found = {}
+    for chunk in stdout.split(b"\r\n\r\n")[1:]:
+        text = chunk.split(b"Content-Length:")[0]
+        message = json.loads(text)
+        found[message.get("id")] = message
+    return found
+
+
+def _serve_raw(data: bytes) -> tuple[int, dict[Any, dict[str, Any]], str]:
+    # The transport flags vscode-languageclient adds to the command must be accepted.
+    command = [*SERVER, "--stdio", "--clientProcessId=1"]
+    run = subprocess.run(command, input=data, capture_output=True, timeout=120)
+    return run.returncode, _replies(run.stdout), run.stderr.decode()
+
+
+def test_malformed_frames_are_skipped_and_later_requests_answered() -> None:
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
+    data = _frame(initialize)
+    data += b"Content-Type: x\r\n\r\n" + json.dumps({"jsonrpc": "2.0", "id": 2}).encode()
+    data += b"Content-Length: abc\r\n\r\n{}"  # a bad length
+    data += _frame({"jsonrpc": "2.0", "id": 3, "method": "leanstar/suggest"})  # no params
+    data += _frame(raw=b"{not json}")
+    data += _frame({"jsonrpc": "2.0", "id": 4, "method": "shutdown"})
+    data += _frame({"jsonrpc": "2.0", "id": 5, "method": "leanstar/suggest", "params": {}})
+    data += _frame({"jsonrpc": "2.0", "method": "exit"})
+    status, replies, log = _serve_raw(data)
+    assert status == 0  # exit after shutdown
+    assert "inlineCompletionProvider" in replies[1]["result"]["capabilities"]
+    assert 2 not in replies  # the frame without Content-Length was skipped...
+    assert replies[3]["error"]["code"] == -32600  # ...and the next ones answered
+    assert replies[None]["error"]["code"] == -32700  # the body that is not JSON
+    assert replies[4]["result"] is None
+    assert "shut down" in replies[5]["error"]["message"]  # after shutdown: an error, not silence
+    assert "Traceback" not in log  # one line per problem in the editor's output panel
+
+
+def test_exit_without_shutdown_exits_1() -> None:
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
+    status, replies, _ = _serve_raw(
+        _frame(initialize) + _frame({"jsonrpc": "2.0", "method": "exit"})
+    )
+    assert 1 in replies and status == 1
+
+
+def test_the_lsp_command_refuses_other_transports() -> None:
+    run = subprocess.run([*SERVER, "--socket=5000"], capture_output=True, timeout=60)
+    assert run.returncode == 2 and b"stdio only" in run.stderr
+
+
+async def test_unopened_files_are_read_only_when_regular_and_small(
+    client: LanguageClient, model, tmp_path: Path
+):
+    await start(client, model.base_url, tmp_path)
+    fifo = tmp_path / "Pipe.lean"
+    os.mkfifo(fifo)
+    big = tmp_path / "Big.lean"
+    big.write_bytes(b"-- " + b"x" * 9_000_000 + b"\n")
+    for uri, why in [
+        (fifo.as_uri(), "not a regular file"),
+        ("file:///dev/zero", "not a regular file"),
+        (big.as_uri(), "more than"),
+    ]:
+        with pytest.raises(JsonRpcException, match=why):
+            await asyncio.wait_for(suggest(client, uri, types.Position(0, 0)), 10)
+
+
+LINE_PROOF = """prelude
+import LeanstarCore
+
+theorem on_one_line (n : Nat) : n + 0 = n := by skip
+
+theorem after_enter (n : Nat) : n + 0 = n := by
+  skip
+{indented_blank}
+""".format(indented_blank="  ")
+
+
+async def test_each_candidate_carries_the_exact_edit_lean_checked(
+    client: LanguageClient, model, tmp_path
+):
+    uri = await start(client, model.base_url, tmp_path, LINE_PROOF)
+    lines = LINE_PROOF.split("\n")
+    # `by skip` on the declaration line: the new tactic must not land at column 0.
+    at_line = types.Position(3, len(lines[3]))
+    # An indented blank line after the last tactic (Enter after accepting a suggestion).
+    after_enter = types.Position(7, 2)
+    fixed = LINE_PROOF
+    for position in (after_enter, at_line):  # the lower edit first: both are on version 1
+        reply = await suggest(client, uri, position, n=3)
+        assert reply.version == 1 and reply.uri == uri
+        best = reply.candidates[0]
+        assert (best.tactic, best.outcome) == ("simp", "proved")
+        begin, end = best.edit.range.start, best.edit.range.end
+        edit = types.TextEdit(
+            types.Range(
+                types.Position(begin.line, begin.character),
+                types.Position(end.line, end.character),
+            ),
+            best.edit.newText,
+        )
+        fixed = apply(fixed, edit)
+    assert "\nsimp" not in fixed  # never at column 0
+    assert await lean_accepts(fixed) == []  # the file holds what Lean checked
+
+
+async def test_ghost_text_replaces_a_sorry_and_follows_the_trigger_setting(
+    client: LanguageClient, model, tmp_path
+):
+    uri = await start(client, model.base_url, tmp_path)
+
+    async def inline(kind: types.InlineCompletionTriggerKind) -> Any:
+        params = types.InlineCompletionParams(
+            context=types.InlineCompletionContext(trigger_kind=kind),
+            text_document=types.TextDocumentIdentifier(uri),
+            position=SORRY,
+        )
+        return await asyncio.wait_for(client.text_document_inline_completion_async(params), 120)
+
+    assert await inline(types.InlineCompletionTriggerKind.Automatic) is None  # trigger: manual
+    assert model.requests == []
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"leanstar": {"trigger": "automatic"}})
+    )
+    (item,) = await inline(types.InlineCompletionTriggerKind.Automatic)
+    assert item.insert_text == "simp"
+    assert (item.range.start, item.range.end) == (
+        types.Position(4, 2),
+        types.Position(4, 7),
+    )  # the `sorry` token
+
+
+async def test_progress_under_a_token_the_server_created(client: LanguageClient, model, tmp_path):
+    uri = await start(client, model.base_url, tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        await suggest(client, uri, SORRY, n=3)
+    (token,) = [t for t in client.progress_reports if str(t).startswith("leanstar-")]
+    kinds = [report.kind for report in client.progress_reports[token]]
+    assert kinds[0] == "begin" and kinds[-1] == "end"
+    assert not [w for w in caught if "progress token" in str(w.message)]
+
+
+async def test_a_new_model_setting_forgets_the_old_models_suggestions(
+    client: LanguageClient, model, tmp_path
+):
+    uri = await start(client, model.base_url, tmp_path)
+    await suggest(client, uri, SORRY, n=3)
+    async with LoopbackServer(completion) as other:
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(
+                settings={"leanstar": {"model": {"backend": f"openai:{other.base_url}#other"}}}
+            )
+        )
+        reply = await suggest(client, uri, SORRY, n=3)
+        assert other.requests and reply.candidates[0].tactic == "simp"
+
+
+def test_a_proof_found_on_old_text_is_rebased_or_refused() -> None:
+    from leanstar.server.lsp import _prove_edit
+    from leanstar.server.suggestions import Document
+
+    old = Document("file:///T.lean", 1, DOCUMENT, None)
+    decl = DOCUMENT.index("theorem add_zero_example")
+    body = DOCUMENT.index("by\n  sorry") + 2
+    span = (decl, body, body + len("\n  sorry"))
+    # A line added above the theorem: the edit moves with it, at the new version.
+    moved = Document(old.uri, 2, "-- a note\n" + DOCUMENT, None)
+    rebased = _prove_edit(old, moved, span, "  simp")
+    (change,) = rebased["edit"]["documentChanges"]
+    assert change["textDocument"]["version"] == 2 == rebased["version"]
+    (edit,) = change["edits"]
+    assert edit["range"]["start"]["line"] == 4  # one line lower than on the old text
+    # The theorem itself was edited during the search: no edit, the client keeps the proof.
+    edited = Document(old.uri, 3, DOCUMENT.replace("n + 0 = n", "0 + n = n"), None)
+    assert _prove_edit(old, edited, span, "  simp") == {"stale": True, "version": 3}
+
+
+def test_hover_markdown_holds_backticks_and_markup() -> None:
+    from leanstar.server.lsp import _code, _escape_markdown
+
+    assert _code("simp [`foo]") == "``simp [`foo]``"
+    assert _escape_markdown("a `b` *c*") == "a \\`b\\` \\*c\\*"
