@@ -123,9 +123,10 @@ def test_leanstar_train_mistakes(files: Path, argv: list[str], phrase: str) -> N
     _check_one_line(done, phrase)
 
 
-def test_a_model_that_cannot_load_says_so(files: Path) -> None:
+@pytest.mark.parametrize("scheme", ["ct2", "hf"])
+def test_a_model_that_cannot_load_says_so(files: Path, scheme: str) -> None:
     missing = files / "no-model"
-    done = run("prove", str(files / "Demo.lean"), "--model", f"hf:{missing}", "--json")
+    done = run("prove", str(files / "Demo.lean"), "--model", f"{scheme}:{missing}", "--json")
     line = _check_one_line(done, str(missing))
     assert line.startswith("error: ") and "model" in line
     assert done.stdout == ""  # no "0/3 proved", no JSON of failed searches

@@ -37,7 +37,8 @@ __all__ = ["EXTRAS", "MATHLIB_ADVICE", "Check", "diagnose", "render"]
 
 # (distribution, what it is for, how to install it)
 EXTRAS = (
-    ("ctranslate2", "the default model on CPU (ct2: models)", "pip install ctranslate2"),
+    # A dependency of leanstar itself: missing only from a broken install.
+    ("ctranslate2", "the default model on CPU (ct2: models)", "reinstall: pip install leanstar"),
     ("torch", "hf: models in-process and training", "pip install 'leanstar[hf]'"),
     ("transformers", "hf: models in-process and training", "pip install 'leanstar[hf]'"),
     ("vllm", "fast sampling and serving on a GPU", "pip install 'leanstar[vllm]' (CUDA GPU)"),
