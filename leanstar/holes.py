@@ -153,6 +153,8 @@ class HoleSession:
         new = self.replacement(proof)
         if new is None:
             return Failed("the proof adds no tactic at the `sorry`", reason="empty")
+        # The check writes `:= by` itself: a term-mode `:= sorry` is checked without its `by`.
+        new = new[len(self.site.lead) :]
         body = splice(
             self.text[self.hole.source.body_start : self.hole.source.end], [self._local(new)]
         )

@@ -150,3 +150,22 @@ def test_source_file_write_keeps_the_mode(tmp_path: Path) -> None:
     source.write(source.text + "y\r\n")
     assert path.read_bytes() == b"x\r\ny\r\n"
     assert os.stat(path).st_mode & 0o777 == 0o640
+
+
+async def test_several_holes_in_one_theorem_and_a_term_mode_sorry(lean_file, capsys) -> None:
+    text = (
+        "prelude\nimport LeanstarCore\n\n"
+        "theorem both (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n"
+        "  constructor\n  · sorry\n  · sorry\n\n"
+        "theorem term (p : Prop) (hp : p) : p := sorry\n"
+    )
+    path = lean_file(text)
+    out = path.with_name("Out.lean")
+    code = await prove(path, "--out", str(out))
+    assert code == 0, capsys.readouterr().out
+    assert path.read_bytes().decode("utf-8") == text  # --out leaves the file alone
+    assert out.read_bytes().decode("utf-8") == (
+        text.replace("  · sorry\n  · sorry", "  · exact hp\n  · exact hq").replace(
+            ":= sorry", ":= by exact hp"
+        )
+    )
