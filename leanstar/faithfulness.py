@@ -447,6 +447,7 @@ def _truth(forest: Forest, node_id: int) -> bool | None:
 # -- 4. What the state holds ------------------------------------------------------------------
 
 _DATA_TYPES = ("Nat", "ℕ", "Int", "ℤ", "List", "Bool", "String")
+_TYPES = frozenset({*_DATA_TYPES, "Prop", "Type"})
 
 
 @dataclass
@@ -481,7 +482,8 @@ def _read_state(state: str, forest: Forest) -> _State:
                 read.names.add(name)
                 if type_id is not None:
                     read.hyp_types.setdefault(name, set()).add(type_id)
-                if hyp.type.split(" ")[0] in _DATA_TYPES or hyp.type.strip() in read.names:
+                data = hyp.type.split(" ")[0] in _DATA_TYPES or hyp.type.strip() in read.names
+                if data and "→" not in hyp.type:
                     read.substitutable.add(name)  # `n : Nat`, `x : α` (α : Type)
                 if hyp.type.strip() in ("Type", "Prop") or hyp.type.startswith("Type "):
                     read.names.add(name)
@@ -577,7 +579,7 @@ def _wrap(forest: Forest, node_id: int, min_bp: int) -> str:
 # -- 5. Substitution instances ----------------------------------------------------------------
 
 
-def _instance_of(read: _State, quote: int) -> str | None:
+def _instance_of(read: _State, quote: int, known: set[str]) -> str | None:
     """`quote` as a state expression with variables replaced (`∃ x, P x` with `x := 3`):
     a description of the substitution, or None."""
     forest = read.forest
@@ -589,10 +591,11 @@ def _instance_of(read: _State, quote: int) -> str | None:
         if (
             _match(forest, candidate, quote, read.substitutable, binding)
             and binding
-            and all(_simple_value(forest, v) for v in binding.values())
+            and all(_simple_value(forest, v, known) for v in binding.values())
             and any(forest.nodes[v] != ("var", k) for k, v in binding.items())
         ):
-            subst = ", ".join(f"{k} := {_show(forest, v)}" for k, v in binding.items())
+            moved = [(k, v) for k, v in binding.items() if forest.nodes[v] != ("var", k)]
+            subst = ", ".join(f"{k} := {_show(forest, v)}" for k, v in moved)
             return f"`{_show(forest, candidate)}` with {subst}"
     return None
 
@@ -626,15 +629,18 @@ def _match(forest: Forest, pattern: int, quote: int, vars_: set[str], binding: d
     return all(_match(forest, a, b, vars_, binding) for a, b in pairs)
 
 
-def _simple_value(forest: Forest, node_id: int) -> bool:
-    """What a variable may stand for in an instance: a number, a name, a successor."""
+def _simple_value(forest: Forest, node_id: int, known: set[str]) -> bool:
+    """What a variable may stand for in an instance: a number, a name of the state or the
+    step, or its successor (`n + 1`)."""
     node = forest.nodes[node_id]
-    if node[0] in ("num", "var") or _value(forest, node_id) is not None:
+    if node[0] == "var":
+        return node[1] in known
+    if node[0] == "num" or _value(forest, node_id) is not None:
         return True
     return (
         node[0] == "op"
         and node[1] == "+"
-        and forest.nodes[node[2]][0] in ("var", "num")
+        and _simple_value(forest, node[2], known)
         and forest.nodes[node[3]][0] == "num"
     )
 
@@ -643,11 +649,23 @@ def _simple_value(forest: Forest, node_id: int) -> bool:
 
 
 @cache
-def _law_quotes() -> tuple[str, ...]:
-    found: list[str] = []
-    for fact in LEMMA_FACTS.values():
-        found.extend(quote for quote, _closed in _backtick_spans(fact) if _closed)
-    return tuple(found)
+def _laws() -> tuple[frozenset[str], frozenset[str]]:
+    """The laws the rule-based writer quotes (`0 + n = n`), printed canonically, and the
+    generic names they are stated with (`n`, `m`: fresh by design, not misquotes)."""
+    forest = Forest()
+    trees = [
+        tree
+        for fact in LEMMA_FACTS.values()
+        for quote, closed in _backtick_spans(fact)
+        if closed and (tree := forest.parse(quote)) is not None
+    ]
+    names = {
+        node[1]
+        for tree in trees
+        for sub in forest.subtrees(tree)
+        if (node := forest.nodes[sub])[0] == "var"
+    }
+    return frozenset(_show(forest, tree) for tree in trees), frozenset(names)
 
 
 # -- 7. Reading a thought ---------------------------------------------------------------------
@@ -733,7 +751,7 @@ class _Checker:
         self.tactic_words = set(_words(tactic)) if tactic else set()
         self.tactic_text = " ".join(tokenize(tactic)) if tactic else ""
         self.tactic_known = bool(tactic.strip())
-        self.laws = {i for text in _law_quotes() if (i := self.forest.parse(text)) is not None}
+        self.laws, self.law_names = _laws()
 
     # -- names in prose --
 
@@ -872,15 +890,20 @@ class _Checker:
             return Item("quote", quote, True, "a constant")
         if node[0] == "var" and (node[1] in self.read.names or node[1] in self.tactic_words):
             return Item("quote", quote, True, f"{node[1]} is a name of the state or the step")
+        if node[0] == "var" and node[1] in _TYPES:
+            return Item("quote", quote, True, "a type")
+        if node[0] == "var" and node[1] in self.law_names:
+            return Item("quote", quote, True, f"{node[1]} is a generic name, as in the laws")
         if tree in self.read.derived:
             return Item("quote", quote, True, self.read.derived[tree])
-        if tree in self.laws:
+        if _show(self.forest, tree) in self.laws:
             return Item("quote", quote, True, "a general law")
         if self.tactic_text and _contains_tokens(self.tactic_text, text):
             return Item("quote", quote, True, "it is written in the step")
         if self._built_from_new_names(tree):
             return Item("quote", quote, True, "a form of the names the step introduces")
-        if (instance := _instance_of(self.read, tree)) is not None:
+        known = self.read.names | self.tactic_words
+        if (instance := _instance_of(self.read, tree, known)) is not None:
             return Item("quote", quote, True, f"an instance of {instance}")
         return Item("quote", quote, False, f"`{quote}` does not occur in the state")
 

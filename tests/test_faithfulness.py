@@ -112,6 +112,12 @@ FAITHFUL = [
         "constructor",
         id="truncated",
     ),
+    pytest.param(
+        "P : Nat → Prop\nh : ∃ x, P x\n⊢ False",
+        "The hypothesis h promises some `x`, so name it (w : `Nat`, hx : `P w`).",
+        "obtain ⟨w, hx⟩ := h",
+        id="witness-named-by-the-step",
+    ),
     pytest.param(PQ, "Split the goal into its two halves.", "constructor", id="nothing-to-check"),
 ]
 
@@ -199,6 +205,16 @@ UNFAITHFUL = [
         "",
         "goal",
         id="model-numeral-misquote",
+    ),
+    pytest.param(
+        "P : Nat → Prop\nh : ∃ x, P x\n⊢ False",
+        "Name the witness and its property (hx : `P a`).",
+        "obtain ⟨w, hx⟩ := h",
+        "hypothesis",
+        id="instance-with-an-invented-name",
+    ),
+    pytest.param(
+        "x : Nat\n⊢ x + 0 = x", "Eliminate `j` everywhere.", "simp", "quote", id="invented-name"
     ),
     pytest.param(PQ, "The goal `q ∧ p` is what `q ∧ (p` says.", "", "quote", id="unbalanced-quote"),
     pytest.param(
