@@ -95,7 +95,8 @@ def oracle_prompt(state: str, tactic: str, *, chatml: bool = True) -> str:
 # A section heading: "### Reasoning", "**Reasoning:**", "2. Reasoning:", "Reasoning -", with
 # optional text after it on the same line.
 _HEADING = re.compile(
-    r"^(?P<lead>[ \t]*(?:#{1,6}[ \t]*)?(?:\d+[.)][ \t]*)?(?:\*\*|__)?[ \t]*)"
+    # (each run of blanks follows a mark, so a long blank line is read once, not n^2 ways)
+    r"^(?P<lead>[ \t]*(?:#{1,6}[ \t]*)?(?:\d+[.)][ \t]*)?(?:(?:\*\*|__)[ \t]*)?)"
     r"(?P<title>planning(?:[ \t]+of[ \t]+reasoning)?|plan|reasoning|tactic)(?![\w])"
     r"[ \t]*(?:\*\*|__)?[ \t]*(?P<sep>[:\-–]?)[ \t]*(?:\*\*|__)?[ \t]*(?P<rest>.*)$",
     re.IGNORECASE | re.MULTILINE,

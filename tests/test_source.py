@@ -141,10 +141,13 @@ def test_scans_stay_linear_on_pathological_text() -> None:
 
     from leanstar.lean.guard import _without_comments
     from leanstar.lean.lexer import sorry_spans
+    from leanstar.rationale import _HEADING
 
     text = "theorem t : True := by\n  trivial\n" + "a /- b " * 40_000  # none closed
     started = time.perf_counter()
     find_theorems(text)
     sorry_spans(text)
     _without_comments(text)
+    # An oracle's answer with a long blank line (the section-heading reader of rationales).
+    list(_HEADING.finditer(" " * 50_000 + "x"))
     assert time.perf_counter() - started < 10.0
