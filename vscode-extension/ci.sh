@@ -1,14 +1,39 @@
 #!/usr/bin/env bash
 # Builds, tests and packages the VS Code extension, from a clean node_modules (called by .ci/run).
 # Needs Node 20+ and the npm registry (or a warm npm cache); no VS Code, no network at test time.
+#
+# The protocol test (test/protocol.test.ts) starts the real Python server. It uses the Python the
+# repository's tests use: $LEANSTAR_TEST_PYTHON, else $PYTHON, else the checkout's virtual
+# environment (.venv/ or venv/), else python3 on PATH, whichever first imports leanstar.server.lsp.
+# With none of them it is skipped, and the reason is printed here.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+find_python() {
+    local candidate
+    for candidate in "${LEANSTAR_TEST_PYTHON:-}" "${PYTHON:-}" ../.venv/bin/python ../venv/bin/python python3; do
+        [ -n "$candidate" ] || continue
+        command -v "$candidate" >/dev/null 2>&1 || [ -x "$candidate" ] || continue
+        if "$candidate" -c "import leanstar.server.lsp" >/dev/null 2>&1; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
 
 echo "== npm ci"
 npm ci --no-audit --no-fund
 echo "== npm run compile (tsc type-check + esbuild bundle -> out/extension.js)"
 npm run compile
-echo "== npm test (vitest; the protocol test skips until leanstar.server.lsp exists)"
+if python="$(find_python)"; then
+    echo "== npm test (vitest; the protocol test runs the server with $python)"
+    export LEANSTAR_TEST_PYTHON="$python" LEANSTAR_REQUIRE_PYTHON=1
+else
+    echo "== npm test (vitest; the protocol test is SKIPPED: no Python with leanstar found in" \
+        "\$LEANSTAR_TEST_PYTHON, \$PYTHON, ../.venv, ../venv or python3 on PATH;" \
+        "install it with: python3 -m pip install -e ..)"
+fi
 npm test
 echo "== npm run package (.vsix, offline)"
 npm run package

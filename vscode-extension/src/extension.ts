@@ -4,8 +4,10 @@
  * file only wires the commands, the status bar and the server's lifecycle.
  */
 import * as vscode from 'vscode';
+import { WorkDoneProgress, type LanguageClient } from 'vscode-languageclient/node';
 import { COMMANDS } from './common/constants';
 import { createLog, describeError } from './common/log';
+import type { TextEdit } from './common/protocol';
 import { LeanstarServer } from './common/server';
 import { checkIfConfigurationChanged, getWorkspaceSettings } from './common/settings';
 import { onDidChangeConfiguration, registerCommand } from './common/vscodeapi';
@@ -20,8 +22,11 @@ let server: LeanstarServer | undefined;
 export function activate(context: vscode.ExtensionContext): void {
     const log = createLog();
     const status = new ServerStatus(log);
-    server = new LeanstarServer(log, status);
+    server = new LeanstarServer(log, status, undefined, context.extensionPath);
     const current = server;
+    const shownElsewhere = (e: unknown) => status.explains(e);
+    /** The running client as the commands use it: requests, and progress under their own tokens. */
+    const client = () => withProgress(current.runningClient());
 
     /** Runs a command; an unexpected error becomes a message naming the command, not a silent failure. */
     const command = (id: string, run: () => Promise<void>) =>
@@ -38,10 +43,11 @@ export function activate(context: vscode.ExtensionContext): void {
         log,
         status,
         current,
-        command(COMMANDS.suggest, () => suggestCommand(() => current.runningClient(), getWorkspaceSettings())),
-        command(COMMANDS.prove, () => proveCommand(() => current.runningClient())),
-        command(COMMANDS.explain, () => explainCommand(() => current.runningClient(), getWorkspaceSettings())),
+        command(COMMANDS.suggest, () => suggestCommand(client, getWorkspaceSettings(), shownElsewhere)),
+        command(COMMANDS.prove, () => proveCommand(client, shownElsewhere)),
+        command(COMMANDS.explain, () => explainCommand(client, getWorkspaceSettings(), shownElsewhere)),
         command(COMMANDS.restartServer, () => current.restart()),
+        registerCommand(COMMANDS.finishInline, (...args: unknown[]) => finishInline(args[0] as string, args[1] as number, args[2] as TextEdit)),
         onDidChangeConfiguration((e) => {
             if (checkIfConfigurationChanged(e)) {
                 void current.restart();
@@ -51,6 +57,35 @@ export function activate(context: vscode.ExtensionContext): void {
 
     // Not awaited: activation returns at once, the status bar shows the start's progress.
     void current.restart();
+}
+
+/** A LanguageClient with `onProgress(token, handler)` for work-done progress under a command's token. */
+function withProgress(client: LanguageClient | undefined) {
+    if (!client) {
+        return undefined;
+    }
+    return Object.assign(Object.create(client) as LanguageClient, {
+        sendRequest: client.sendRequest.bind(client),
+        protocol2CodeConverter: client.protocol2CodeConverter,
+        onProgress: (token: string, handler: (value: { kind: string; message?: string }) => void) =>
+            client.onProgress(WorkDoneProgress.type, token, handler),
+    });
+}
+
+/**
+ * Runs after VS Code accepted a ghost-text suggestion that replaces a `sorry` (shown as text at
+ * the cursor, see features/inline.ts): replaces what is left of the `sorry` so the file holds the
+ * server's exact edit. Only on the version right after the acceptance: otherwise it does nothing.
+ */
+async function finishInline(uri: string, version: number, fix: TextEdit): Promise<void> {
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+    if (!document || document.version !== version) {
+        return;
+    }
+    const edit = new vscode.WorkspaceEdit();
+    const { start, end } = fix.range;
+    edit.replace(document.uri, new vscode.Range(start.line, start.character, end.line, end.character), fix.newText);
+    await vscode.workspace.applyEdit(edit);
 }
 
 export async function deactivate(): Promise<void> {

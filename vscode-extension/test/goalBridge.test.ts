@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { plainGoalFromLean4 } from '../src/features/goalBridge';
+import { GoalBridge, isEmbeddedWorldFile, plainGoalFromLean4 } from '../src/features/goalBridge';
 import { extensions, resetVscodeMock, Uri } from './vscode.mock';
 
 beforeEach(resetVscodeMock);
@@ -98,5 +98,35 @@ describe('plainGoalFromLean4', () => {
         const failing = { sendRequest: vi.fn(async () => Promise.reject(new Error('file not open'))) };
         installLean4({ clientProvider: { getActiveClient: () => failing } }, true);
         expect(await plainGoalFromLean4(params, 1000)).toBeNull();
+    });
+});
+
+describe('GoalBridge', () => {
+    const params = { textDocument: { uri: 'file:///w/A.lean' }, position: { line: 3, character: 2 } };
+
+    it('answers at once for an embedded-world file, without asking vscode-lean4', async () => {
+        const bridge = new GoalBridge();
+        expect(isEmbeddedWorldFile('-- a note\nprelude\nimport LeanstarCore\n\ntheorem t : True := by\n  trivial\n')).toBe(true);
+        expect(isEmbeddedWorldFile('import Mathlib\n')).toBe(false);
+        expect(await bridge.plainGoal(params, 1000, undefined, 'prelude\nimport LeanstarCore\n')).toBeNull();
+        expect(extensions.getExtension).not.toHaveBeenCalled();
+    });
+
+    it('stops waiting for vscode-lean4 after one timeout, until reset', async () => {
+        const sendRequest = vi.fn(() => new Promise(() => undefined)); // never answers
+        extensions.getExtension.mockImplementation(() => ({
+            isActive: true,
+            exports: { clientProvider: { getActiveClient: () => ({ sendRequest }) } },
+        }));
+        const bridge = new GoalBridge();
+        expect(await bridge.plainGoal(params, 30)).toBeNull();
+        expect(sendRequest).toHaveBeenCalledOnce();
+        const started = Date.now();
+        expect(await bridge.plainGoal(params, 5000)).toBeNull();
+        expect(Date.now() - started).toBeLessThan(1000); // no second wait
+        expect(sendRequest).toHaveBeenCalledOnce();
+        bridge.reset();
+        await bridge.plainGoal(params, 30);
+        expect(sendRequest).toHaveBeenCalledTimes(2);
     });
 });

@@ -10,7 +10,11 @@ vi.mock('vscode-languageclient/node', () => ({
     CloseAction: { DoNotRestart: 1, Restart: 2 },
 }));
 
-import { checkPackageInstalled, preflightMessage } from '../src/common/python';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkPackageInstalled, installHint, preflightMessage, type Preflight } from '../src/common/python';
+import { getWorkspaceSettings } from '../src/common/settings';
 import { CrashPolicy, LeanstarServer, type ServerLaunch } from '../src/common/server';
 import { ServerStatus } from '../src/features/status';
 import { resetVscodeMock, settingsStore, statusBarItems, window } from './vscode.mock';
@@ -60,7 +64,10 @@ class FakeClient {
     }
 }
 
-function makeServer() {
+/** The pre-flight check of a Python with leanstar installed (the tests run without one). */
+const installed = async (): Promise<Preflight> => ({ ok: true });
+
+function makeServer(preflight: (python: string) => Promise<Preflight> = installed) {
     FakeClient.running = 0;
     FakeClient.maxRunning = 0;
     FakeClient.gate = undefined;
@@ -71,12 +78,12 @@ function makeServer() {
         const client = new FakeClient(launch);
         clients.push(client);
         return client as never;
-    });
+    }, undefined, preflight);
     return { server, status, clients, item: statusBarItems[0] };
 }
 
 describe('LeanstarServer.restart', () => {
-    // The pre-flight check runs the real interpreter: `python3 -c "import leanstar"`.
+    // The pre-flight check is a stand-in here, except where a test says otherwise.
     beforeEach(() => settingsStore.set('leanstar.python.interpreter', 'python3'));
 
     it('starts `python3 -m leanstar.cli lsp` with the settings as initializationOptions', async () => {
@@ -148,7 +155,7 @@ describe('LeanstarServer.restart', () => {
 
     it('does not start the server when the interpreter is missing, and says how to fix it', async () => {
         settingsStore.set('leanstar.python.interpreter', '/nonexistent/python3');
-        const { server, clients, status } = makeServer();
+        const { server, clients, status } = makeServer(checkPackageInstalled);
         await server.restart();
         expect(clients).toHaveLength(0);
         expect(status.state).toBe('stopped');
@@ -159,16 +166,40 @@ describe('LeanstarServer.restart', () => {
 });
 
 describe('checkPackageInstalled', () => {
-    it('accepts an importable module and names a missing one with the pip command', async () => {
-        expect(await checkPackageInstalled('python3', 'json')).toEqual({ ok: true });
-        const missing = await checkPackageInstalled('python3', 'leanstar_no_such_module');
+    it('accepts an importable module and tells a missing package from a too old one', async () => {
+        expect(await checkPackageInstalled('python3', 'json', 30_000, 'json.decoder')).toEqual({ ok: true });
+        const missing = await checkPackageInstalled('python3', 'leanstar_no_such_module', 30_000, '');
         expect(missing).toMatchObject({ ok: false, reason: 'packageMissing' });
         if (!missing.ok) {
             expect(missing.detail).toContain("No module named 'leanstar_no_such_module'");
-            expect(preflightMessage('python3', missing)).toContain(
-                'leanstar is not installed for python3: run `python3 -m pip install leanstar`',
-            );
         }
+        // The package is there but has no language server module: an old version.
+        expect(await checkPackageInstalled('python3', 'json', 30_000, 'json.no_such_server')).toMatchObject({ ok: false, reason: 'tooOld' });
+    });
+});
+
+describe('installHint and preflightMessage', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'leanstar-hint-'));
+    const checkout = join(folder, 'leanstar');
+    mkdirSync(join(checkout, 'vscode-extension'), { recursive: true });
+    writeFileSync(join(checkout, 'pyproject.toml'), '[project]\nname = "leanstar"\n');
+    const missing = { ok: false as const, reason: 'packageMissing' as const, detail: "No module named 'leanstar'" };
+
+    it('offers pip install of the checkout the extension sits in, never `pip install leanstar`', () => {
+        const hint = installHint('/venv/bin/python', getWorkspaceSettings(), join(checkout, 'vscode-extension'));
+        expect(hint?.command).toBe(`/venv/bin/python -m pip install -e ${checkout}`);
+        const message = preflightMessage('/venv/bin/python', missing, hint);
+        expect(message).toContain(`run \`/venv/bin/python -m pip install -e ${checkout}\``);
+        expect(message).not.toContain('pip install leanstar');
+    });
+
+    it('uses leanstar.python.installFrom, and says what to set when no source is known', () => {
+        settingsStore.set('leanstar.python.installFrom', '/wheels/leanstar-0.1.0-py3-none-any.whl');
+        const hint = installHint('python3', getWorkspaceSettings(), '/nowhere/ext');
+        expect(hint?.command).toBe('python3 -m pip install /wheels/leanstar-0.1.0-py3-none-any.whl');
+        settingsStore.clear();
+        expect(installHint('python3', getWorkspaceSettings(), '/nowhere/ext')).toBeUndefined();
+        expect(preflightMessage('python3', missing)).toContain('leanstar.python.installFrom');
     });
 });
 

@@ -7,7 +7,7 @@ beforeEach(resetVscodeMock);
 describe('getWorkspaceSettings', () => {
     it('gives the documented defaults when nothing is set', () => {
         expect(getWorkspaceSettings()).toEqual({
-            python: { interpreter: '' },
+            python: { interpreter: '', installFrom: '' },
             model: { backend: 'embedded', token: '' },
             suggest: { n: 8, temperature: 0.7 },
             timeouts: { leanCheckSeconds: 10, modelSeconds: 60, goalBridgeSeconds: 3 },
@@ -33,7 +33,7 @@ describe('getWorkspaceSettings', () => {
             settingsStore.set(key, value);
         }
         expect(getWorkspaceSettings()).toEqual({
-            python: { interpreter: '/opt/venv/bin/python' },
+            python: { interpreter: '/opt/venv/bin/python', installFrom: '' },
             model: { backend: 'ws://gpu-box:8765', token: 's3cret' },
             suggest: { n: 4, temperature: 1.1 },
             timeouts: { leanCheckSeconds: 5, modelSeconds: 30, goalBridgeSeconds: 0.5 },

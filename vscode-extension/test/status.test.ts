@@ -76,7 +76,7 @@ describe('ServerStatus', () => {
         window.showWarningMessage.mockImplementation(async () => 'Open settings');
         status.update({ state: 'modelUnreachable', message: 'connection refused' });
         await vi.waitFor(() =>
-            expect(commands.executeCommand).toHaveBeenCalledWith('workbench.action.openSettings', 'leanstar.model'),
+            expect(commands.executeCommand).toHaveBeenCalledWith('workbench.action.openSettings', '@ext:leanstar.leanstar leanstar.model'),
         );
         expect(window.showWarningMessage.mock.calls[0][0]).toContain('leanstar.model.backend');
     });

@@ -56,6 +56,26 @@ export enum StatusBarAlignment {
     Right = 2,
 }
 
+export enum QuickPickItemKind {
+    Separator = -1,
+    Default = 0,
+}
+
+export class InlineCompletionItem {
+    command?: { title: string; command: string; arguments?: unknown[] };
+    constructor(
+        readonly insertText: string,
+        readonly range?: Range,
+    ) {}
+}
+
+export class WorkspaceEdit {
+    readonly edits: { uri: unknown; range: Range; text: string }[] = [];
+    replace(uri: unknown, range: Range, text: string): void {
+        this.edits.push({ uri, range, text });
+    }
+}
+
 export enum ProgressLocation {
     SourceControl = 1,
     Window = 10,
@@ -117,6 +137,7 @@ export const window = {
 
 export const workspace = {
     workspaceFolders: undefined as unknown,
+    textDocuments: [] as unknown[],
     getConfiguration: vi.fn((section: string) => configuration(section)),
     getWorkspaceFolder: vi.fn(() => undefined),
     onDidChangeConfiguration: vi.fn(() => ({ dispose: vi.fn() })),
@@ -143,6 +164,7 @@ export function resetVscodeMock(): void {
     statusBarItems.length = 0;
     window.activeTextEditor = undefined;
     workspace.workspaceFolders = undefined;
+    workspace.textDocuments = [];
     for (const ns of [window, workspace, extensions, commands]) {
         for (const value of Object.values(ns)) {
             if (vi.isMockFunction(value)) {

@@ -8,6 +8,10 @@ export const CONFIG_SECTION = 'leanstar';
 export const SERVER_ARGS = ['-m', 'leanstar.cli', 'lsp'];
 /** Imported by the pre-flight check before the server is started. */
 export const PACKAGE_MODULE = 'leanstar';
+/** ...and this too: a leanstar without it is too old to have the `lsp` command. */
+export const SERVER_MODULE = 'leanstar.server.lsp';
+/** The extension's id (publisher.name in package.json): the Settings editor filters by it. */
+export const EXTENSION_ID = 'leanstar.leanstar';
 /** How long the pre-flight `python -c "import leanstar"` may take (a cold import of torch is slow). */
 export const PREFLIGHT_TIMEOUT_MS = 30_000;
 
@@ -19,6 +23,8 @@ export const COMMANDS = {
     prove: 'leanstar.prove',
     explain: 'leanstar.explain',
     restartServer: 'leanstar.restartServer',
+    /** Internal: completes a ghost-text suggestion that replaces a `sorry` (features/inline.ts). */
+    finishInline: 'leanstar.finishInlineSuggestion',
 } as const;
 
 /** The Lean language server's request for the goals at a position (answered by vscode-lean4's client). */

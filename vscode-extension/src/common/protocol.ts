@@ -18,6 +18,17 @@ export interface TextDocumentPositionParams {
     position: Position;
 }
 
+export interface Range {
+    start: Position;
+    end: Position;
+}
+
+/** An LSP TextEdit: replace `range` (UTF-16 columns) with `newText`. */
+export interface TextEdit {
+    range: Range;
+    newText: string;
+}
+
 export type Outcome = 'proved' | 'progress' | 'failed' | 'timeout';
 
 /** One (thought, tactic) pair from the model, with Lean's verdict on the tactic. */
@@ -28,6 +39,11 @@ export interface SuggestCandidate {
     goalsAfter: string[];
     score: number;
     message?: string;
+    /**
+     * The exact edit that writes the tactic where Lean checked it (the server's cursor rule,
+     * leanstar/lean/cursor.py), valid for the document version in SuggestResult.version.
+     */
+    edit: TextEdit;
 }
 
 /** client -> server `leanstar/suggest` */
@@ -35,10 +51,15 @@ export const SUGGEST = 'leanstar/suggest';
 export interface SuggestParams extends TextDocumentPositionParams {
     n?: number;
     includeFailed?: boolean;
+    /** Progress ($/progress) is reported under this token (client-initiated work-done progress). */
+    workDoneToken?: string;
 }
 export interface SuggestResult {
     candidates: SuggestCandidate[];
     goalsBefore: string[];
+    uri: string;
+    /** The document version the candidates' edits apply to. */
+    version: number;
 }
 
 /** client -> server `leanstar/prove` (reports work-done progress, honours cancellation) */
@@ -49,9 +70,18 @@ export interface ProveParams extends TextDocumentPositionParams {
 export interface ProveResult {
     proved: boolean;
     proof?: string;
-    /** An LSP WorkspaceEdit; converted with the client's protocol2CodeConverter before applying. */
+    /**
+     * An LSP WorkspaceEdit whose documentChanges carry the version it applies to (re-based by
+     * the server when the file changed during the search); converted with the client's
+     * protocol2CodeConverter before applying.
+     */
     edit?: unknown;
+    /** The document version `edit` applies to. */
+    version?: number;
+    /** The file changed under the search and the edit could not be re-based: no edit. */
+    stale?: boolean;
     attempts: number;
+    reason?: string;
 }
 
 /** client -> server `leanstar/explain` */
@@ -80,4 +110,6 @@ export interface StatusParams {
 /** The part of a LanguageClient the commands use, so tests can hand them a small fake. */
 export interface RequestSender {
     sendRequest<R>(method: string, params: unknown, token?: import('vscode').CancellationToken): Promise<R>;
+    /** Work-done progress under a client-made token (LanguageClient.onProgress with WorkDoneProgress.type). */
+    onProgress?(token: string, handler: (value: { kind: string; message?: string }) => void): { dispose(): void };
 }

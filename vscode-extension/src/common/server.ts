@@ -19,12 +19,13 @@ import {
     type LanguageClientOptions,
     type ServerOptions,
 } from 'vscode-languageclient/node';
-import { plainGoalFromLean4 } from '../features/goalBridge';
+import { GoalBridge } from '../features/goalBridge';
+import { displayable, lspTriggerKind, LSP_TRIGGER } from '../features/inline';
 import type { ServerStatus } from '../features/status';
-import { CONFIG_SECTION, EXTENSION_NAME, SERVER_ARGS } from './constants';
+import { COMMANDS, CONFIG_SECTION, EXTENSION_NAME, SERVER_ARGS } from './constants';
 import { describeError } from './log';
 import { PLAIN_GOAL, STATUS, type StatusParams, type TextDocumentPositionParams } from './protocol';
-import { checkPackageInstalled, preflightMessage, resolveInterpreter } from './python';
+import { checkPackageInstalled, installHint, preflightMessage, resolveInterpreter, type Preflight } from './python';
 import { getWorkspaceSettings, type LeanstarSettings } from './settings';
 import { openSettings, projectRoot } from './vscodeapi';
 
@@ -33,6 +34,8 @@ const MAX_CRASHES = 4;
 const CRASH_WINDOW_MS = 3 * 60_000;
 
 export interface ServerLaunch {
+    /** The folder of the extension (to find the leanstar checkout it may sit in). */
+    extensionPath?: string;
     python: string;
     cwd: string | undefined;
     settings: LeanstarSettings;
@@ -97,8 +100,60 @@ export function createLanguageClient(launch: ServerLaunch): LanguageClient {
         errorHandler: launch.crashPolicy,
         // LeanstarServer.start reports a failed start itself, once, with the fix.
         initializationFailedHandler: () => false,
+        middleware: { provideInlineCompletionItems },
     };
-    return new LanguageClient(CONFIG_SECTION, EXTENSION_NAME, serverOptions, clientOptions);
+    const client = new LanguageClient(CONFIG_SECTION, EXTENSION_NAME, serverOptions, clientOptions);
+    // Inline completions are a "proposed" feature in vscode-languageclient 9: without this the
+    // client never registers the server's inlineCompletionProvider with VS Code.
+    client.registerProposedFeatures();
+    return client;
+}
+
+/**
+ * The client's inline-completion middleware (see features/inline.ts): LSP trigger kinds, no
+ * request on typing unless leanstar.trigger is "automatic", and items rewritten so VS Code shows them.
+ */
+export async function provideInlineCompletionItems(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    context: vscode.InlineCompletionContext,
+    token: vscode.CancellationToken,
+    next: (
+        document: vscode.TextDocument,
+        position: vscode.Position,
+        context: vscode.InlineCompletionContext,
+        token: vscode.CancellationToken,
+    ) => vscode.ProviderResult<vscode.InlineCompletionItem[] | vscode.InlineCompletionList>,
+): Promise<vscode.InlineCompletionItem[] | undefined> {
+    const kind = lspTriggerKind(context.triggerKind as number);
+    if (kind === LSP_TRIGGER.Automatic && getWorkspaceSettings(document.uri).trigger !== 'automatic') {
+        return undefined;
+    }
+    const mapped = { ...context, triggerKind: kind } as unknown as vscode.InlineCompletionContext;
+    const answer = await next(document, position, mapped, token);
+    const items = Array.isArray(answer) ? answer : (answer?.items ?? []);
+    const line = document.lineAt(position.line).text;
+    return items.map((item) => {
+        const range = item.range;
+        const text = typeof item.insertText === 'string' ? item.insertText : item.insertText.value;
+        if (!range) {
+            return item;
+        }
+        const plan = displayable(line, position, range, text);
+        if (plan.kind === 'asIs') {
+            return item;
+        }
+        const at = new vscode.Range(plan.range.start.line, plan.range.start.character, plan.range.end.line, plan.range.end.character);
+        const shown = new vscode.InlineCompletionItem(plan.text, at);
+        if (plan.kind === 'insertThenFix') {
+            shown.command = {
+                title: 'Leanstar: finish the suggestion',
+                command: COMMANDS.finishInline,
+                arguments: [document.uri.toString(), document.version + 1, plan.fix],
+            };
+        }
+        return shown;
+    });
 }
 
 export class LeanstarServer implements vscode.Disposable {
@@ -107,11 +162,17 @@ export class LeanstarServer implements vscode.Disposable {
     private restarting: Promise<void> | undefined;
     private restartRequested = false;
 
+    private readonly goalBridge: GoalBridge;
+
     constructor(
         private readonly log: vscode.LogOutputChannel,
         private readonly status: ServerStatus,
         private readonly makeClient: (launch: ServerLaunch) => LanguageClient = createLanguageClient,
-    ) {}
+        private readonly extensionPath?: string,
+        private readonly preflight: (python: string) => Promise<Preflight> = checkPackageInstalled,
+    ) {
+        this.goalBridge = new GoalBridge((m) => this.log.info(m));
+    }
 
     /** The client if the server is up; otherwise says so (with the fix) and returns undefined. */
     runningClient(): LanguageClient | undefined {
@@ -177,12 +238,13 @@ export class LeanstarServer implements vscode.Disposable {
 
         // Step 1: a Python with leanstar installed.
         const python = await resolveInterpreter(settings, root?.uri);
-        const preflight = await checkPackageInstalled(python);
+        const preflight = await this.preflight(python);
         if (!preflight.ok) {
-            const message = preflightMessage(python, preflight);
+            const hint = installHint(python, settings, this.extensionPath);
+            const message = preflightMessage(python, preflight, hint);
             this.log.error(`Server: pre-flight check failed: ${message}`);
             this.status.stopped(message);
-            void this.offerSettings(message, 'leanstar.python.interpreter');
+            void this.offerSettings(message, 'leanstar.python', hint?.command);
             return;
         }
 
@@ -190,17 +252,15 @@ export class LeanstarServer implements vscode.Disposable {
         const command = [python, ...SERVER_ARGS].join(' ');
         this.log.info(`Server: starting \`${command}\` in ${root?.uri.fsPath ?? '(no folder)'}`);
         const crashPolicy = new CrashPolicy(this.log);
-        const client = this.makeClient({ python, cwd: root?.uri.fsPath, settings, log: this.log, crashPolicy });
+        const client = this.makeClient({ extensionPath: this.extensionPath, python, cwd: root?.uri.fsPath, settings, log: this.log, crashPolicy });
+        this.goalBridge.reset(); // a restart gives the Lean 4 extension another chance
         this.clientDisposables.push(
             client.onNotification(STATUS, (params: StatusParams) => this.status.update(params)),
-            client.onRequest(PLAIN_GOAL, (params: TextDocumentPositionParams) =>
-                plainGoalFromLean4(
-                    params,
-                    getWorkspaceSettings(root?.uri).timeouts.goalBridgeSeconds * 1000,
-                    (m) => this.log.info(m),
-                    vscode.Uri.parse(params.textDocument.uri),
-                ),
-            ),
+            client.onRequest(PLAIN_GOAL, (params: TextDocumentPositionParams) => {
+                const uri = vscode.Uri.parse(params.textDocument.uri);
+                const text = vscode.workspace.textDocuments.find((d) => d.uri.toString() === params.textDocument.uri)?.getText();
+                return this.goalBridge.plainGoal(params, getWorkspaceSettings(root?.uri).timeouts.goalBridgeSeconds * 1000, uri, text);
+            }),
             // Also covers the client's own restarts after a crash (see CrashPolicy).
             client.onDidChangeState((e) => {
                 if (e.newState === State.Starting) {
@@ -224,10 +284,11 @@ export class LeanstarServer implements vscode.Disposable {
             this.status.started();
             this.log.info('Server: running');
         } catch (e) {
+            // The pre-flight check imported leanstar.server.lsp, so this is not an old leanstar
+            // without the `lsp` command: the cause is in the server's own error output.
             const message =
                 `Leanstar: the server (\`${command}\`) failed to start: ${describeError(e)}. ` +
-                `Its error is in the Leanstar output; \`${python} -m pip install --upgrade leanstar\` ` +
-                'fixes a version without the `lsp` command.';
+                'Its error is in the Leanstar output (Show output).';
             this.log.error(message);
             this.status.stopped(message);
             this.clientDisposables.forEach((d) => d.dispose());
@@ -251,9 +312,12 @@ export class LeanstarServer implements vscode.Disposable {
         }
     }
 
-    private async offerSettings(message: string, setting: string): Promise<void> {
-        const choice = await vscode.window.showErrorMessage(message, 'Open settings', 'Show output');
-        if (choice === 'Open settings') {
+    private async offerSettings(message: string, setting: string, command?: string): Promise<void> {
+        const buttons = command ? ['Copy install command', 'Open settings', 'Show output'] : ['Open settings', 'Show output'];
+        const choice = await vscode.window.showErrorMessage(message, ...buttons);
+        if (choice === 'Copy install command' && command) {
+            await vscode.env.clipboard.writeText(command);
+        } else if (choice === 'Open settings') {
             await openSettings(setting);
         } else if (choice === 'Show output') {
             this.log.show();

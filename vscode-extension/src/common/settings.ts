@@ -4,7 +4,7 @@ import { getConfiguration } from './vscodeapi';
 
 /** Every `leanstar.*` setting, read in one place (declared in package.json `contributes.configuration`). */
 export interface LeanstarSettings {
-    python: { interpreter: string };
+    python: { interpreter: string; installFrom: string };
     model: { backend: string; token: string };
     suggest: { n: number; temperature: number };
     timeouts: { leanCheckSeconds: number; modelSeconds: number; goalBridgeSeconds: number };
@@ -24,7 +24,10 @@ export function getWorkspaceSettings(scope?: ConfigurationScope): LeanstarSettin
     const trigger = config.get<string>('trigger', 'manual');
     const trace = config.get<string>('trace.server', 'off');
     return {
-        python: { interpreter: config.get<string>('python.interpreter', '').trim() },
+        python: {
+            interpreter: config.get<string>('python.interpreter', '').trim(),
+            installFrom: config.get<string>('python.installFrom', '').trim(),
+        },
         model: {
             backend: config.get<string>('model.backend', 'embedded').trim() || 'embedded',
             token: config.get<string>('model.token', ''),
@@ -48,7 +51,7 @@ export function getWorkspaceSettings(scope?: ConfigurationScope): LeanstarSettin
  * interpreter means a new process. Everything else is forwarded by the LanguageClient
  * (`synchronize.configurationSection`) and the server applies it in place.
  */
-const RESTART_SETTINGS = [`${CONFIG_SECTION}.python.interpreter`];
+const RESTART_SETTINGS = [`${CONFIG_SECTION}.python.interpreter`, `${CONFIG_SECTION}.python.installFrom`];
 
 export function checkIfConfigurationChanged(e: ConfigurationChangeEvent): boolean {
     return RESTART_SETTINGS.some((name) => e.affectsConfiguration(name));

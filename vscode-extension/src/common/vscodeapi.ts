@@ -3,6 +3,7 @@
  * and tests can replace the `vscode` module with a small mock (test/vscode.mock.ts).
  */
 import * as vscode from 'vscode';
+import { EXTENSION_ID } from './constants';
 
 export function getConfiguration(section: string, scope?: vscode.ConfigurationScope): vscode.WorkspaceConfiguration {
     return vscode.workspace.getConfiguration(section, scope);
@@ -33,7 +34,11 @@ export function projectRoot(): vscode.WorkspaceFolder | undefined {
     return folder ?? vscode.workspace.workspaceFolders?.[0];
 }
 
-/** Opens the Settings editor filtered to one setting (the "fix" button of error messages). */
+/**
+ * Opens the Settings editor on leanstar's settings, filtered to `setting` (the "fix" button of
+ * error messages). The `@ext:` query works in remote windows too, where a bare setting id can
+ * land on "No Settings Found" (machine-scoped settings live in the remote tab).
+ */
 export function openSettings(setting: string): Thenable<unknown> {
-    return vscode.commands.executeCommand('workbench.action.openSettings', setting);
+    return vscode.commands.executeCommand('workbench.action.openSettings', `@ext:${EXTENSION_ID} ${setting}`);
 }

@@ -8,15 +8,28 @@ import { EXPLAIN, type ExplainResult, type RequestSender, type TextDocumentPosit
 import type { LeanstarSettings } from '../common/settings';
 import { withTimeout } from '../common/timeout';
 import { activeTextEditor } from '../common/vscodeapi';
-import { isCancellation } from './suggest';
+import { isCancellation, type ShownElsewhere } from './suggest';
+
+/** Inline code that holds any backticks of `text` (a fence longer than its longest run). */
+export function inlineCode(text: string): string {
+    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+    const fence = '`'.repeat(longest + 1);
+    const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+    return `${fence}${pad}${text.replace(/\s+/g, ' ')}${pad}${fence}`;
+}
+
+/** Model-written text shown as Markdown: its Markdown characters escaped. */
+export function escapeMarkdown(text: string): string {
+    return text.replace(/([\\`*_{}[\]()#+\-.!|<>~])/g, '\\$1');
+}
 
 /** The explanation as a Markdown document: rationale, then the goals around the tactic. */
 export function explanationMarkdown(result: ExplainResult): string {
-    const goals = (gs: string[]) => (gs.length > 0 ? gs.map((g) => '```lean\n' + g + '\n```').join('\n\n') : '_no goals_');
+    const goals = (gs: string[]) => (gs.length > 0 ? gs.map((g) => '````lean\n' + g + '\n````').join('\n\n') : '_no goals_');
     return [
-        `# \`${result.tactic}\``,
+        `# ${inlineCode(result.tactic)}`,
         '',
-        result.rationale,
+        escapeMarkdown(result.rationale),
         '',
         '## Goals before',
         '',
@@ -29,7 +42,11 @@ export function explanationMarkdown(result: ExplainResult): string {
     ].join('\n');
 }
 
-export async function explainCommand(getClient: () => RequestSender | undefined, settings: LeanstarSettings): Promise<void> {
+export async function explainCommand(
+    getClient: () => RequestSender | undefined,
+    settings: LeanstarSettings,
+    shownElsewhere: ShownElsewhere = () => false,
+): Promise<void> {
     const editor = activeTextEditor();
     if (!editor || editor.document.languageId !== 'lean4') {
         void vscode.window.showInformationMessage('Leanstar: put the cursor on a tactic in a Lean 4 file first.');
@@ -56,7 +73,7 @@ export async function explainCommand(getClient: () => RequestSender | undefined,
                 ),
         );
     } catch (e) {
-        if (!isCancellation(e)) {
+        if (!isCancellation(e) && !shownElsewhere(e)) {
             void vscode.window.showErrorMessage(`Leanstar: explaining the tactic failed: ${describeError(e)}`);
         }
         return;

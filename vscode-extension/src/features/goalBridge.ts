@@ -4,12 +4,64 @@
  *
  * vscode-lean4's exports are not a promised API, so every step is guarded and the whole exchange
  * has a deadline. Any failure answers `null`; the server then asks its own Lean.
+ *
+ * `GoalBridge` answers `null` at once, without asking vscode-lean4, where waiting cannot help:
+ * - files of leanstar's embedded world (`prelude` + `import LeanstarCore`): the Lean 4 extension
+ *   cannot build them (no elan: it never finishes starting; with elan: `unknown module prefix
+ *   'LeanstarCore'`), so leanstar's own Lean reads their goals;
+ * - after one timeout: vscode-lean4 is not healthy in this window, so later requests do not wait
+ *   the goal-bridge timeout again (until the leanstar server restarts).
  */
 import type { Uri } from 'vscode';
 import { LEAN4_EXTENSION_ID, LEAN_PLAIN_GOAL } from '../common/constants';
 import type { PlainGoalResult, TextDocumentPositionParams } from '../common/protocol';
-import { withTimeout } from '../common/timeout';
+import { TimeoutError, withTimeout } from '../common/timeout';
 import { getExtension } from '../common/vscodeapi';
+
+/** Does this text start like a file of leanstar's embedded world (comments and blank lines aside)? */
+export function isEmbeddedWorldFile(text: string): boolean {
+    const code = text
+        .slice(0, 4000) // the header is at the top
+        .replace(/\/-[\s\S]*?-\//g, ' ')
+        .split('\n')
+        .map((line) => line.replace(/--.*$/, '').trim())
+        .filter((line) => line !== '');
+    return code[0] === 'prelude' && /^import\s+LeanstarCore\b/.test(code[1] ?? '');
+}
+
+export class GoalBridge {
+    private unhealthy = false;
+
+    constructor(private readonly log: BridgeLog = () => undefined) {}
+
+    /** After a restart of the leanstar server, vscode-lean4 gets another chance. */
+    reset(): void {
+        this.unhealthy = false;
+    }
+
+    async plainGoal(
+        params: TextDocumentPositionParams,
+        timeoutMs: number,
+        documentUri?: Uri,
+        text?: string,
+    ): Promise<PlainGoalResult | null> {
+        if (text !== undefined && isEmbeddedWorldFile(text)) {
+            return null; // leanstar's own Lean builds LeanstarCore; vscode-lean4 cannot
+        }
+        if (this.unhealthy) {
+            return null;
+        }
+        return plainGoalFromLean4(params, timeoutMs, this.log, documentUri, (e) => {
+            if (e instanceof TimeoutError) {
+                this.unhealthy = true;
+                this.log(
+                    `${LEAN4_EXTENSION_ID} did not answer within ${timeoutMs / 1000} s: leanstar reads goals with its own ` +
+                        'Lean until the server restarts',
+                );
+            }
+        });
+    }
+}
 
 /** The few members of vscode-lean4's LeanClient and LeanClientProvider used here. */
 interface LeanClientLike {
@@ -29,11 +81,13 @@ export async function plainGoalFromLean4(
     timeoutMs: number,
     log: BridgeLog = () => undefined,
     documentUri?: Uri,
+    onFailure: (e: unknown) => void = () => undefined,
 ): Promise<PlainGoalResult | null> {
     try {
         return await withTimeout(askLean4(params, documentUri), timeoutMs, 'The Lean 4 extension');
     } catch (e) {
         log(`plainGoal via ${LEAN4_EXTENSION_ID} failed, the server falls back to its own Lean: ${String(e)}`);
+        onFailure(e);
         return null;
     }
 }

@@ -1,18 +1,20 @@
 /**
  * `Leanstar: Prove this theorem`: asks the server to search for a whole proof of the theorem at the
- * cursor, shows its work-done progress in a cancellable notification, and applies the edit it returns.
+ * cursor, shows its work-done progress (tactics tried, best depth so far) in a cancellable
+ * notification, and applies the edit it returns, only to the document version it was made for
+ * (the server re-bases it when the file changed during the search, or sends none).
  */
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { WorkDoneProgress, type LanguageClient, type WorkspaceEdit as LspWorkspaceEdit } from 'vscode-languageclient/node';
+import type { LanguageClient, WorkspaceEdit as LspWorkspaceEdit } from 'vscode-languageclient/node';
 import { describeError } from '../common/log';
-import { PROVE, type ProveParams, type ProveResult } from '../common/protocol';
+import { PROVE, type ProveParams, type ProveResult, type RequestSender } from '../common/protocol';
 import { activeTextEditor } from '../common/vscodeapi';
-import { isCancellation } from './suggest';
+import { isCancellation, type ShownElsewhere } from './suggest';
 
-export type ProveClient = Pick<LanguageClient, 'sendRequest' | 'onProgress' | 'protocol2CodeConverter'>;
+export type ProveClient = RequestSender & Pick<LanguageClient, 'protocol2CodeConverter'>;
 
-export async function proveCommand(getClient: () => ProveClient | undefined): Promise<void> {
+export async function proveCommand(getClient: () => ProveClient | undefined, shownElsewhere: ShownElsewhere = () => false): Promise<void> {
     const editor = activeTextEditor();
     if (!editor || editor.document.languageId !== 'lean4') {
         void vscode.window.showInformationMessage('Leanstar: put the cursor inside a theorem in a Lean 4 file first.');
@@ -37,7 +39,7 @@ export async function proveCommand(getClient: () => ProveClient | undefined): Pr
         result = await vscode.window.withProgress(
             { location: vscode.ProgressLocation.Notification, title: 'Leanstar: searching for a proof', cancellable: true },
             async (progress, token) => {
-                const listening = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
+                const listening = client.onProgress?.(workDoneToken, (value) => {
                     if (value.kind !== 'end' && value.message) {
                         progress.report({ message: value.message });
                     }
@@ -45,22 +47,25 @@ export async function proveCommand(getClient: () => ProveClient | undefined): Pr
                 try {
                     return await client.sendRequest<ProveResult>(PROVE, params, token);
                 } finally {
-                    listening.dispose();
+                    listening?.dispose();
                 }
             },
         );
     } catch (e) {
-        if (!isCancellation(e)) {
+        if (!isCancellation(e) && !shownElsewhere(e)) {
             void vscode.window.showErrorMessage(`Leanstar: the proof search failed: ${describeError(e)}`);
         }
         return;
     }
 
     if (!result.proved) {
-        void vscode.window.showInformationMessage(`Leanstar: no proof found (${result.attempts} attempts).`);
+        const why = result.reason ? `; ${result.reason}` : '';
+        void vscode.window.showInformationMessage(`Leanstar: no proof found (${result.attempts} attempts${why}).`);
         return;
     }
-    if (result.edit) {
+    // Never apply an edit made for another version of the file: the proof is offered instead.
+    const current = vscode.workspace.textDocuments.find((d) => d.uri.toString() === params.textDocument.uri) ?? editor.document;
+    if (result.edit && !result.stale && result.version === current.version) {
         const edit = await client.protocol2CodeConverter.asWorkspaceEdit(result.edit as LspWorkspaceEdit);
         if (await vscode.workspace.applyEdit(edit)) {
             void vscode.window.showInformationMessage(`Leanstar: proved (${result.attempts} attempts).`);
@@ -69,7 +74,7 @@ export async function proveCommand(getClient: () => ProveClient | undefined): Pr
     }
     // No edit, or the file changed under it: hand the proof over instead of losing it.
     const choice = await vscode.window.showInformationMessage(
-        `Leanstar: proved, but the proof could not be inserted. Copy it?`,
+        'Leanstar: proved, but the file changed during the search, so the proof was not inserted. Copy it?',
         { modal: false, detail: result.proof },
         'Copy proof',
     );

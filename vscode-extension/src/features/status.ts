@@ -44,6 +44,8 @@ export class ServerStatus implements vscode.Disposable {
     /** States already announced with a message since the last (re)start, so they are not repeated. */
     private readonly announced = new Set<DisplayState>();
     private current: DisplayState = 'stopped';
+    /** When the last one-time message was shown (a command's error right after it is not repeated). */
+    private announcedAt = 0;
 
     constructor(private readonly log: vscode.LogOutputChannel) {
         this.item = vscode.window.createStatusBarItem('leanstar.status', vscode.StatusBarAlignment.Right, 100);
@@ -82,8 +84,19 @@ export class ServerStatus implements vscode.Disposable {
         }
         if (!this.announced.has(state)) {
             this.announced.add(state);
+            this.announcedAt = Date.now();
             void this.announce(state, params.message);
         }
+    }
+
+    /**
+     * True when a request's error is already on screen: the server reported it as a state that
+     * gets its own message (model unreachable, Lean missing) just before answering the request.
+     * Commands then show no second message for the same failure.
+     */
+    explains(_error: unknown): boolean {
+        const own = this.current === 'modelUnreachable' || this.current === 'leanMissing';
+        return own && Date.now() - this.announcedAt < 10_000;
     }
 
     dispose(): void {
