@@ -61,12 +61,13 @@ from rich.console import Console
 
 from leanstar import __version__
 from leanstar.errors import LeanstarError, ModelError, TheoremNotFound, ToolchainNotFound
-from leanstar.lean.cursor import Edit
+from leanstar.lean.cursor import Edit, Site
 from leanstar.lean.lsp import utf16_column
 from leanstar.server.settings import ServerSettings, apply_section
 from leanstar.server.suggestions import (
     Document,
     StaleRequest,
+    Suggestion,
     SuggestionEngine,
     SuggestResult,
 )
@@ -278,7 +279,7 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
             reply = result.to_json(include_failed=bool(args.get("includeFailed")))
             shown = result.suggestions if args.get("includeFailed") else result.accepted()
             for data, suggestion in zip(reply["candidates"], shown, strict=True):
-                data["edit"] = _edit_json(doc.text, result.site.edit(suggestion.tactic))
+                data["edit"] = _edit_json(doc.text, _edit_for(result.site, suggestion))
             reply.update(uri=uri, version=doc.version)
             return reply
 
@@ -361,7 +362,7 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
         if result is None or not result.accepted():
             return None
         doc = await ls.document(uri)
-        edit = result.site.edit(result.accepted()[0].tactic)
+        edit = _edit_for(result.site, result.accepted()[0])
         return [
             types.InlineCompletionItem(
                 insert_text=edit.text, range=_range(doc.text, edit.start, edit.end)
@@ -408,7 +409,7 @@ def _code_actions(
         )
         if suggestion.thought:
             title += f" — {_shorten(suggestion.thought, 80)}"
-        exact = site.edit(suggestion.tactic)
+        exact = _edit_for(site, suggestion)
         edit = types.TextEdit(range=_range(doc.text, exact.start, exact.end), new_text=exact.text)
         actions.append(
             types.CodeAction(
@@ -501,6 +502,12 @@ def _range(text: str, start: tuple[int, int], end: tuple[int, int]) -> types.Ran
         return types.Position(line=at[0], character=utf16_column(lines[at[0]], at[1]))
 
     return types.Range(start=position(start), end=position(end))
+
+
+def _edit_for(site: Site, suggestion: Suggestion) -> Edit:
+    """The edit that writes a checked suggestion: a tactic that leaves goals where a `sorry`
+    was keeps the placeholder after it, so the file still elaborates."""
+    return site.edit(suggestion.tactic, goals_left=len(suggestion.goals_after))
 
 
 def _edit_json(text: str, edit: Edit) -> dict[str, Any]:

@@ -129,6 +129,38 @@ def test_site_at(name: str, marked: str, tactic: str, expected: str, proof: str)
     assert source.theorem.proof.startswith(checked)
 
 
+@pytest.mark.parametrize(
+    ("marked", "goals_left", "expected"),
+    [
+        (
+            "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  so‸rry\n",
+            2,
+            "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  constructor\n  all_goals sorry\n",
+        ),
+        (
+            "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  constructor\n  · so‸rry\n  · exact hq\n",
+            1,
+            "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  constructor\n  · constructor\n    sorry\n  · exact hq\n",
+        ),
+        (
+            "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by so‸rry\n",
+            2,
+            "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  constructor\n  all_goals sorry\n",
+        ),
+        (
+            "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := sorry‸\n",
+            2,
+            "theorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  constructor\n  all_goals sorry\n",
+        ),
+    ],
+)
+def test_a_tactic_that_leaves_goals_keeps_the_placeholder(
+    marked: str, goals_left: int, expected: str
+) -> None:
+    text, pos = _cursor(HEAD + marked)
+    assert site_at(text, pos).edit("constructor", goals_left).apply(text) == HEAD + expected
+
+
 def test_the_cursor_after_an_edit() -> None:
     assert Edit((3, 2), (3, 7), "simp").cursor == (3, 6)
     assert Edit((3, 13), (3, 13), "\n  exact hp").cursor == (4, 10)

@@ -184,6 +184,8 @@ async def test_suggestions_are_checked_and_a_code_action_makes_lean_accept_the_f
     assert verdicts["skip"][0] == "progress"
     assert verdicts["exact no_such_lemma n"][0] == "failed"
     assert reply.candidates[0].tactic == "simp"  # goal-closing first
+    skip = next(c for c in reply.candidates if c.tactic == "skip")
+    assert skip.edit.newText == "skip\n  sorry"  # goals remain: the placeholder stays after it
     accepted = await suggest(client, uri, SORRY, n=3)
     assert [c.tactic for c in accepted.candidates] == ["simp", "skip"]
 
@@ -289,7 +291,8 @@ async def test_cancel_stops_the_work_and_a_killed_lean_worker_is_restarted(
     # is the one started for this request.
     earlier = await lean_server_pids(client._server.pid)  # type: ignore[union-attr]
     for pid in earlier:
-        os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # it may have ended since it was listed
+            os.killpg(pid, signal.SIGKILL)
     pending = asyncio.ensure_future(suggest(client, uri, types.Position(SLOW_SORRY.line, 3)))
     for pid in await wait_for_lean(client, other_than=earlier):
         os.killpg(pid, signal.SIGKILL)

@@ -8,7 +8,9 @@ The rule, for a cursor inside a `theorem ... := by` proof (`leanstar suggest FIL
 reads FILE:LINE as the cursor on that line, at COL or else at the line's end):
 
 1. On (or touching) a `sorry`: the tactic replaces that `sorry`; the state is the proof above
-   it. A term-mode `:= sorry` becomes `:= by <tactic>`.
+   it. A term-mode `:= sorry` becomes `:= by <tactic>`. A tactic that leaves goals keeps the
+   placeholder after it (`sorry`, or `all_goals sorry` for several goals) so that the file
+   still elaborates; a `sorry` on the declaration's line then moves, with the tactic, under it.
 2. On a blank line of the proof, or on an indented blank line after its last tactic (where
    Enter leaves the cursor after accepting a suggestion): the tactic goes on that line, at
    the line's indentation (an empty line: indented like the proof there).
@@ -28,7 +30,7 @@ that writes the tactic into the file, so the file then holds the proof Lean chec
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from leanstar.errors import TheoremNotFound
 from leanstar.lean.source import PROOF_INDENT, SourceTheorem, find_theorems, normalise_proof
@@ -82,6 +84,9 @@ class Site:
     lead: str
     column: int
     replaces_sorry: bool = False
+    # A `sorry` on the declaration's line: (range start, lead, column) that put the tactic on
+    # its own line when a placeholder has to follow it.
+    own_line: tuple[Pos, str, int] | None = None
 
     @property
     def line(self) -> int:
@@ -91,15 +96,18 @@ class Site:
     def state(self, goals: tuple[str, ...] = ()) -> ProofState:
         return ProofState(goals, self.theorem, self.proof, self.indent)
 
-    def edit(self, tactic: str) -> Edit:
-        """The exact edit that writes `tactic` here."""
-        return Edit(self.start, self.end, self.edit_text(tactic))
+    def edit(self, tactic: str, goals_left: int = 0) -> Edit:
+        """The exact edit that writes `tactic` here; replacing a `sorry` with a tactic that
+        leaves `goals_left` goals, the placeholder stays after it."""
+        if not (self.replaces_sorry and goals_left > 0):
+            return Edit(self.start, self.end, self.edit_text(tactic))
+        placeholder = "sorry" if goals_left == 1 else "all_goals sorry"
+        start, lead, column = self.own_line or (self.start, self.lead, self.column)
+        text = _placed(tactic, lead, column) + "\n" + " " * column + placeholder
+        return Edit(start, self.end, text)
 
     def edit_text(self, tactic: str) -> str:
-        first, *rest = tactic.strip("\n").split("\n")
-        pad = " " * self.column
-        shifted = [pad + line if line.strip() else "" for line in _dedent(rest)]
-        return self.lead + "\n".join([first.strip(), *shifted])
+        return _placed(tactic, self.lead, self.column)
 
 
 @dataclass(frozen=True)
@@ -125,9 +133,22 @@ def site_at(text: str, pos: Pos, file: str | None = None) -> Site:
     for match in _SORRY.finditer(row):
         offset = _offset(lines, line, match.start())
         if match.start() <= index <= match.end() and offset >= source.body_start:
-            lead = "by " if _term_sorry(text, source, offset) else ""
+            term = _term_sorry(text, source, offset)
             span = ((line, match.start()), (line, match.end()))
-            return _site(source, text, offset, match.start(), *span, lead, replaces_sorry=True)
+            site = _site(
+                source,
+                text,
+                offset,
+                match.start(),
+                *span,
+                "by " if term else "",
+                replaces_sorry=True,
+            )
+            if line != body_line:
+                return site
+            column = _indent_of(lines[_line_col(text, source.start)[0]]) + INDENT_STEP
+            own = (span[0], "by\n", column) if term else ((line, body_col), "\n", column)
+            return replace(site, own_line=(own[0], own[1] + " " * column, column))
     if not row.strip() and line > body_line:
         column = len(row) if row else _indent_after(_previous_nonblank(lines, line))
         start = _offset(lines, line, 0)
@@ -278,6 +299,14 @@ def _offset(lines: list[str], line: int, index: int) -> int:
 def _line_col(text: str, offset: int) -> Pos:
     line = text.count("\n", 0, offset)
     return line, offset - (text.rfind("\n", 0, offset) + 1)
+
+
+def _placed(tactic: str, lead: str, column: int) -> str:
+    """`lead`, then the tactic with its continuation lines shifted under its first line."""
+    first, *rest = tactic.strip("\n").split("\n")
+    pad = " " * column
+    shifted = [pad + line if line.strip() else "" for line in _dedent(rest)]
+    return lead + "\n".join([first.strip(), *shifted])
 
 
 def _dedent(lines: list[str]) -> list[str]:
