@@ -359,10 +359,8 @@ class SuggestionEngine:
         """Why the tactic is there, in words: `leanstar.explain` (model, else rules)."""
         if isinstance(outcome, Failed):
             return f"Lean rejects this tactic here: {outcome.message}"
-        try:
-            from leanstar.explain import explain_tactic
-        except ImportError:
-            return _rule_of_thumb(tactic, outcome)
+        from leanstar.explain import explain_tactic
+
         generator, prompt_format = None, None
         with contextlib.suppress(LeanstarError):
             proposer = self._model()
@@ -586,11 +584,3 @@ def _job_uri(jobs: dict[tuple[Any, ...], _Job], job: _Job) -> str | None:
 def _say(report: Report | None, message: str) -> None:
     if report is not None:
         report(message)
-
-
-def _rule_of_thumb(tactic: str, outcome: Outcome) -> str:
-    """A plain-words fallback until a model explanation is available."""
-    if isinstance(outcome, Proved):
-        return f"`{tactic}` closes the remaining goal here."
-    left = len(_goals_after(outcome))
-    return f"`{tactic}` transforms the goal; {left} goal{'s' if left != 1 else ''} remain after it."
