@@ -295,11 +295,11 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
         async def work() -> dict[str, Any]:
             doc = await ls.document(uri)
             result = await ls.engine.prove(doc, line, _index(doc.text, line, character), report)
-            span = result.pop("span", None)
+            span, replacements = result.pop("span", None), result.pop("replacements", [])
             if span is None:
                 return result
             now = await ls.document(uri)
-            return {**result, **_prove_edit(doc, now, span, result["proof"])}
+            return {**result, **_prove_edit(doc, now, span, replacements)}
 
         return await _with_progress(ls, token, ls.guarded(work()))
 
@@ -523,34 +523,31 @@ def _plain_range(r: types.Range) -> dict[str, Any]:
 
 
 def _prove_edit(
-    old: Document, now: Document, span: tuple[int, int, int], proof: str
+    old: Document,
+    now: Document,
+    span: tuple[int, int],
+    replacements: list[tuple[int, int, str]],
 ) -> dict[str, Any]:
-    """The WorkspaceEdit that writes `proof` over the proof text at `span` of `old`,
-    carrying the version it applies to. When the document changed during the search, the
-    edit is re-based onto the new text if the theorem's text is still there, unchanged and
-    once; otherwise no edit is returned (`stale`), and the client offers the proof."""
-    decl, body, end = span
-    text, version = old.text, old.version
+    """The WorkspaceEdit that makes the `replacements` (offsets into `old.text`, inside the
+    theorem at `span`), carrying the version it applies to. When the document changed during
+    the search, the edit is re-based onto the new text if the theorem's text is still there,
+    unchanged and once; otherwise no edit is returned (`stale`), and the client offers the
+    proof to copy instead of writing over the user's change."""
+    decl, end = span
+    text, version, shift = old.text, old.version, 0
     if now.version != old.version or now.text != old.text:
         theorem = old.text[decl:end]
         at = now.text.find(theorem)
         if at < 0 or now.text.find(theorem, at + 1) >= 0:
-            log.info(
-                "%s changed during the proof search; the proof is returned without an edit", old.uri
-            )
+            log.info("%s changed during the proof search: the proof comes without an edit", old.uri)
             return {"stale": True, "version": now.version}
-        text, version = now.text, now.version
-        decl, body, end = at, at + body - decl, at + end - decl
-    start, stop = _line_index(text, body), _line_index(text, end)
-    edit = {
-        "documentChanges": [
-            {
-                "textDocument": {"uri": old.uri, "version": version},
-                "edits": [_edit_json(text, Edit(start, stop, "\n" + proof))],
-            }
-        ]
-    }
-    return {"edit": edit, "version": version}
+        text, version, shift = now.text, now.version, at - decl
+    edits = [
+        _edit_json(text, Edit(_line_index(text, a + shift), _line_index(text, b + shift), new))
+        for a, b, new in replacements
+    ]
+    change = {"textDocument": {"uri": old.uri, "version": version}, "edits": edits}
+    return {"edit": {"documentChanges": [change]}, "version": version}
 
 
 def _line_index(text: str, offset: int) -> tuple[int, int]:

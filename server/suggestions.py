@@ -374,36 +374,68 @@ class SuggestionEngine:
     async def prove(
         self, doc: Document, line: int, index: int, report: Report | None = None
     ) -> dict[str, Any]:
-        """Proof search for the theorem at the cursor. A proof comes back with `span`, the
-        offsets (declaration start, proof start, proof end) in `doc.text` of the text its
-        edit replaces: the LSP layer turns it into a versioned edit (and re-bases it, or
-        refuses it, when the document changed during the search)."""
-        from leanstar.evaluate import Budget, search_theorem
+        """Proof search for the `sorry`s of the theorem at the cursor, the way `leanstar
+        prove` does it (`leanstar.holes`): from the state at each `sorry`, replacing exactly
+        those tokens, written only when the whole theorem passes the final check. A theorem
+        whose proof is still empty is searched from its start. A proof comes back with
+        `span` (declaration start and proof end offsets in `doc.text`) and `replacements`
+        (start, end, new text): the LSP layer makes them a versioned edit, re-based or
+        refused when the document changed during the search."""
+        from leanstar.evaluate import Budget
+        from leanstar.holes import find_holes, prove_holes
+        from leanstar.lean.edit import Replacement, splice
 
         _check_document(doc)
         name = _file_name(doc)
         site = site_at(doc.text, (line, index), name)  # raises outside a tactic proof
-        source = next(
-            s for s in find_theorems(doc.text, name) if s.theorem.name == site.theorem.name
-        )
+        source = _theorem_of(doc.text, name, site)
+        holes = [
+            h
+            for h in find_holes(doc.text, name, theorem=source.name)
+            if h.source.start == source.start
+        ]
+        body = doc.text[source.body_start : source.end]
+        if not holes and body.strip():
+            raise TheoremNotFound(
+                f"{source.name} has no `sorry` to prove; leanstar does not rewrite a proof "
+                "you wrote (put `sorry` where a proof is missing)"
+            )
         session = await self._session_for(doc)
         proposer = self._model()
         budget = Budget(attempts=4, samples=1, steps=16, time_s=120.0)
         _say(report, f"searching for a proof of {source.name}")
         watched = _Watched(session, report)
-        results = await search_theorem(watched, proposer, source.theorem, budget)  # type: ignore[arg-type]
-        attempts = sum(len(r.attempts) for r in results)
-        found = next((r for r in results if r.proved and r.proof), None)
-        if found is None:
-            reason = results[-1].failure_reason if results else "no search ran"
+        if holes:
+            (result,) = await prove_holes(watched, proposer, doc.text, holes, budget)  # type: ignore[arg-type]
+            searches = [h.search for h in result.holes]
+            replacements = [(r.start, r.end, r.new) for r in result.replacements]
+            verdict = result.verdict
+        else:  # `:= by` and nothing yet: the whole proof goes after `by`
+            from leanstar.evaluate import search_theorem
+
+            searches = await search_theorem(watched, proposer, source.theorem, budget)  # type: ignore[arg-type]
+            found = next((r for r in searches if r.proved and r.proof), None)
+            replacements = (
+                [(source.body_start, source.end, "\n" + found.proof)] if found is not None else []
+            )
+            verdict = ""
+        attempts = sum(len(r.attempts) for r in searches)
+        if not replacements:
+            reason = verdict or next(
+                (r.failure_reason for r in reversed(searches) if r.failure_reason), "no proof"
+            )
             if reason and reason.startswith("model error"):
                 raise ModelUnavailable(reason)
             return {"proved": False, "attempts": attempts, "reason": reason}
+        offset = source.body_start
+        local = [Replacement(a - offset, b - offset, new) for a, b, new in replacements]
+        proof = splice(doc.text[offset : source.end], local).strip("\n")
         return {
             "proved": True,
-            "proof": found.proof,
+            "proof": proof,
             "attempts": attempts,
-            "span": (source.start, source.body_start, source.end),
+            "span": (source.start, source.end),
+            "replacements": replacements,
         }
 
     # -- shared machinery ---------------------------------------------------------------------
@@ -490,6 +522,14 @@ class SuggestionEngine:
         if proposer is not None:
             with contextlib.suppress(Exception):
                 await proposer.generator.aclose()
+
+
+def _theorem_of(text: str, file: str, site: Site) -> Any:
+    """The SourceTheorem a site is in (the last one declared above the site's line)."""
+    above = [s for s in find_theorems(text, file) if s.line <= site.start[0]]
+    if not above:
+        raise TheoremNotFound("the cursor is not inside a theorem")
+    return above[-1]
 
 
 class _Watched:

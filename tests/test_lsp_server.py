@@ -565,18 +565,19 @@ def test_a_proof_found_on_old_text_is_rebased_or_refused() -> None:
 
     old = Document("file:///T.lean", 1, DOCUMENT, None)
     decl = DOCUMENT.index("theorem add_zero_example")
-    body = DOCUMENT.index("by\n  sorry") + 2
-    span = (decl, body, body + len("\n  sorry"))
+    sorry = DOCUMENT.index("sorry")
+    span, replacements = (decl, sorry + 5), [(sorry, sorry + 5, "simp")]
     # A line added above the theorem: the edit moves with it, at the new version.
     moved = Document(old.uri, 2, "-- a note\n" + DOCUMENT, None)
-    rebased = _prove_edit(old, moved, span, "  simp")
+    rebased = _prove_edit(old, moved, span, replacements)
     (change,) = rebased["edit"]["documentChanges"]
     assert change["textDocument"]["version"] == 2 == rebased["version"]
     (edit,) = change["edits"]
-    assert edit["range"]["start"]["line"] == 4  # one line lower than on the old text
+    assert edit["range"]["start"] == {"line": 5, "character": 2}  # one line lower than before
+    assert edit["newText"] == "simp"
     # The theorem itself was edited during the search: no edit, the client keeps the proof.
     edited = Document(old.uri, 3, DOCUMENT.replace("n + 0 = n", "0 + n = n"), None)
-    assert _prove_edit(old, edited, span, "  simp") == {"stale": True, "version": 3}
+    assert _prove_edit(old, edited, span, replacements) == {"stale": True, "version": 3}
 
 
 def test_hover_markdown_holds_backticks_and_markup() -> None:
@@ -584,3 +585,13 @@ def test_hover_markdown_holds_backticks_and_markup() -> None:
 
     assert _code("simp [`foo]") == "``simp [`foo]``"
     assert _escape_markdown("a `b` *c*") == "a \\`b\\` \\*c\\*"
+
+
+async def test_prove_never_rewrites_a_proof_without_a_sorry(
+    client: LanguageClient, model, tmp_path
+):
+    uri = await start(client, model.base_url, tmp_path)
+    params = {"textDocument": {"uri": uri}, "position": {"line": CONSTRUCTOR.line, "character": 2}}
+    with pytest.raises(JsonRpcException, match="no `sorry` to prove"):
+        await asyncio.wait_for(client.protocol.send_request_async("leanstar/prove", params), 60)
+    assert model.requests == []
