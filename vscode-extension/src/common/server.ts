@@ -129,7 +129,9 @@ export async function provideInlineCompletionItems(
     if (kind === LSP_TRIGGER.Automatic && getWorkspaceSettings(document.uri).trigger !== 'automatic') {
         return undefined;
     }
-    const mapped = { ...context, triggerKind: kind } as unknown as vscode.InlineCompletionContext;
+    // selectedCompletionInfo is passed through unconverted by the client (a vscode.Range would
+    // reach the server in VS Code's JSON shape): the server does not use it, so it is left out.
+    const mapped = { triggerKind: kind, selectedCompletionInfo: undefined } as unknown as vscode.InlineCompletionContext;
     const answer = await next(document, position, mapped, token);
     const items = Array.isArray(answer) ? answer : (answer?.items ?? []);
     const line = document.lineAt(position.line).text;
