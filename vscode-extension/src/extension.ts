@@ -4,11 +4,10 @@
  * file only wires the commands, the status bar and the server's lifecycle.
  */
 import * as vscode from 'vscode';
-import { WorkDoneProgress, type LanguageClient } from 'vscode-languageclient/node';
 import { COMMANDS } from './common/constants';
 import { createLog, describeError } from './common/log';
 import type { TextEdit } from './common/protocol';
-import { LeanstarServer } from './common/server';
+import { commandClient, LeanstarServer } from './common/server';
 import { checkIfConfigurationChanged, getWorkspaceSettings } from './common/settings';
 import { onDidChangeConfiguration, registerCommand } from './common/vscodeapi';
 import { explainCommand } from './features/explain';
@@ -26,7 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const current = server;
     const shownElsewhere = (e: unknown) => status.explains(e);
     /** The running client as the commands use it: requests, and progress under their own tokens. */
-    const client = () => withProgress(current.runningClient());
+    const client = () => commandClient(current.runningClient());
 
     /** Runs a command; an unexpected error becomes a message naming the command, not a silent failure. */
     const command = (id: string, run: () => Promise<void>) =>
@@ -57,19 +56,6 @@ export function activate(context: vscode.ExtensionContext): void {
 
     // Not awaited: activation returns at once, the status bar shows the start's progress.
     void current.restart();
-}
-
-/** A LanguageClient with `onProgress(token, handler)` for work-done progress under a command's token. */
-function withProgress(client: LanguageClient | undefined) {
-    if (!client) {
-        return undefined;
-    }
-    return Object.assign(Object.create(client) as LanguageClient, {
-        sendRequest: client.sendRequest.bind(client),
-        protocol2CodeConverter: client.protocol2CodeConverter,
-        onProgress: (token: string, handler: (value: { kind: string; message?: string }) => void) =>
-            client.onProgress(WorkDoneProgress.type, token, handler),
-    });
 }
 
 /**

@@ -8,6 +8,7 @@ vi.mock('vscode-languageclient/node', () => ({
     RevealOutputChannelOn: { Never: 4 },
     ErrorAction: { Continue: 1, Shutdown: 2 },
     CloseAction: { DoNotRestart: 1, Restart: 2 },
+    WorkDoneProgress: { type: 'work-done-progress' },
 }));
 
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPackageInstalled, installHint, preflightMessage, type Preflight } from '../src/common/python';
 import { getWorkspaceSettings } from '../src/common/settings';
-import { CrashPolicy, LeanstarServer, type ServerLaunch } from '../src/common/server';
+import { commandClient, CrashPolicy, LeanstarServer, type ServerLaunch } from '../src/common/server';
 import { ServerStatus } from '../src/features/status';
 import { resetVscodeMock, settingsStore, statusBarItems, window } from './vscode.mock';
 
@@ -220,5 +221,26 @@ describe('CrashPolicy', () => {
         expect(actions.slice(0, 4).map((r) => r.action)).toEqual([RESTART, RESTART, RESTART, RESTART]);
         expect(actions[4].action).toBe(DO_NOT_RESTART);
         expect(actions[4].message).toContain('stopped 5 times in 3 minutes');
+    });
+});
+
+describe('commandClient', () => {
+    it('delegates to the client, whose properties are getters (the real LanguageClient\'s are)', async () => {
+        class Client {
+            private readonly converter = { asWorkspaceEdit: vi.fn() };
+            get protocol2CodeConverter() {
+                return this.converter;
+            }
+            sendRequest = vi.fn(async () => 'answer');
+            onProgress = vi.fn(() => ({ dispose: vi.fn() }));
+        }
+        const client = new Client();
+        const wrapped = commandClient(client as never);
+        expect(wrapped?.protocol2CodeConverter).toBe(client.protocol2CodeConverter);
+        expect(await wrapped?.sendRequest('leanstar/suggest' as never, {} as never)).toBe('answer');
+        const handler = vi.fn();
+        wrapped?.onProgress('token-1', handler);
+        expect(client.onProgress).toHaveBeenCalledWith('work-done-progress', 'token-1', handler);
+        expect(commandClient(undefined)).toBeUndefined();
     });
 });

@@ -13,6 +13,7 @@ import {
     RevealOutputChannelOn,
     State,
     TransportKind,
+    WorkDoneProgress,
     type CloseHandlerResult,
     type ErrorHandler,
     type ErrorHandlerResult,
@@ -156,6 +157,25 @@ export async function provideInlineCompletionItems(
         }
         return shown;
     });
+}
+
+/**
+ * The running client as commands use it: requests, the protocol converter, and work-done
+ * progress under a command's own token. A plain object that delegates (the client's
+ * properties are getters: they cannot be copied onto another object).
+ */
+export function commandClient(client: LanguageClient | undefined) {
+    if (!client) {
+        return undefined;
+    }
+    return {
+        sendRequest: client.sendRequest.bind(client) as LanguageClient['sendRequest'],
+        get protocol2CodeConverter() {
+            return client.protocol2CodeConverter;
+        },
+        onProgress: (token: string, handler: (value: { kind: string; message?: string }) => void) =>
+            client.onProgress(WorkDoneProgress.type, token, handler),
+    };
 }
 
 export class LeanstarServer implements vscode.Disposable {
