@@ -339,7 +339,7 @@ async def _demo(args: argparse.Namespace, console: Console, path: Path) -> int:
 
     toolchain = _toolchain(args, path)
     text = path.read_text(encoding="utf-8")
-    proposer = _proposer(args) if args.model or default_model_spec() else None
+    proposer = await _answering_proposer(args) if args.model or default_model_spec() else None
     report: dict[str, Any] = {
         "file": str(path),
         "toolchain": toolchain.kind,
@@ -589,6 +589,21 @@ def run_bench_generate(args: argparse.Namespace, console: Console) -> int:
 # -- model-backed commands -------------------------------------------------------------------
 
 
+async def _answering_proposer(args: argparse.Namespace):
+    """`_proposer(args)`, after one tiny request has shown the model answers: a server that
+    is down or a model that cannot load stops the command with its reason, instead of
+    every search failing into "0/N proved" (or into results a resumed eval keeps)."""
+    from leanstar.models.base import SamplingParams
+
+    proposer = _proposer(args)
+    try:
+        await proposer.generator.generate(["theorem t : True := by"], SamplingParams(max_tokens=1))
+    except ModelError as exc:
+        await proposer.generator.aclose()
+        raise ModelError(f"the model {args.model} does not answer: {exc}") from exc
+    return proposer
+
+
 def _load_model(spec: str, **options: Any):
     """`load_generator(spec)`, with a spec it cannot read reported as a ModelError (one line,
     exit 2) rather than a ValueError."""
@@ -788,7 +803,7 @@ async def _prove(args: argparse.Namespace, console: Console) -> int:
             if result.replacement:
                 console.print(escape(result.replacement))
 
-    proposer = _proposer(args)
+    proposer = await _answering_proposer(args)
     async with LspProofSession.start(
         _toolchain(args, args.file), timeout=args.lean_timeout
     ) as session:
@@ -854,7 +869,7 @@ async def _eval(args: argparse.Namespace, console: Console) -> int:
     # A toolchain without the benchmark's imports (miniF2F's Mathlib) would fail every
     # theorem for that one reason, and the failures would look like results.
     await asyncio.to_thread(check_headers, toolchain, theorems, benchmark=args.benchmark)
-    proposer = _proposer(args)
+    proposer = await _answering_proposer(args)
     pool = WorkerPool(toolchain, size=max(1, args.workers))
     async with LspProofSession(pool, timeout=args.lean_timeout) as session:
         report = await evaluate(

@@ -16,8 +16,9 @@ theorem finishes (`leanstar.data.jsonl.JsonlWriter`), so a killed run loses at m
 theorems in flight. A re-run with the same output file skips the theorems already there
 and runs only the missing ones. Records are keyed by theorem, model and toolchain: those
 another model or toolchain wrote stay in the file but do not count as done (a failure for
-want of Mathlib is not a result for the Mathlib project); a file made with another budget
-or prompt format is refused. At the end a summary JSON is written atomically next to the
+want of Mathlib is not a result for the Mathlib project), and a theorem whose search failed
+on a model error (a server down) is run again; a file made with another budget or prompt
+format is refused. At the end a summary JSON is written atomically next to the
 results.
 
 Before a run, `check_headers` makes sure the toolchain can elaborate the benchmark's
@@ -52,7 +53,7 @@ from leanstar.errors import DataError, LeanError
 from leanstar.lean.backend import ProofSession
 from leanstar.lean.toolchain import Toolchain
 from leanstar.proofs import Theorem
-from leanstar.search import Proposer, SearchResult, best_first, sample_chains
+from leanstar.search import MODEL_ERROR, Proposer, SearchResult, best_first, sample_chains
 
 DEFAULT_TIME_S = 600.0  # per theorem, as in the paper
 HEADER_TIMEOUT_S = 600.0  # `import Mathlib` from a cold disk cache takes minutes
@@ -532,6 +533,8 @@ def _read_results(path: Path, run_info: dict[str, str]) -> tuple[dict[str, dict[
         if any(record.get(key) != run_info[key] for key in _KEYED):
             other_runs += 1
             continue
+        if str(record.get("failure_reason") or "").startswith(MODEL_ERROR):
+            continue  # the model never answered: no result about this theorem, run it again
         for key in _BINDING:
             value = run_info[key]
             if record.get(key) != value:

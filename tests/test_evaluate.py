@@ -15,7 +15,7 @@ from rich.console import Console
 from test_search import FORMAT, ROOT, ScriptedGenerator, reply
 
 from leanstar.data.jsonl import read_jsonl
-from leanstar.errors import DataError
+from leanstar.errors import DataError, ModelError
 from leanstar.evaluate import (
     Budget,
     evaluate,
@@ -216,6 +216,29 @@ async def test_resume_keys_on_toolchain_and_model(session, theorems, tmp_path: P
         ("B", "other"),
     }
     assert report.toolchain == "A" and report.evaluated == 3
+
+
+class DownGenerator:
+    """A model server that is down: every call fails."""
+
+    async def generate(self, prompts, params):
+        raise ModelError("cannot reach model server: connection refused")
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_model_errors_are_not_finished_theorems(session, theorems, tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    down = await evaluate(
+        session, Proposer(DownGenerator(), FORMAT), theorems, budget(), out_path=out
+    )
+    assert down.failure_reasons == {"model error": 3}
+    report = await evaluate(
+        session, Proposer(ScriptedGenerator(script()), FORMAT), theorems, budget(), out_path=out
+    )
+    assert (report.ran, report.resumed, report.proved) == (3, 0, 2)
+    assert len(read_jsonl(out)) == 6  # the failed attempts stay on record
 
 
 def test_the_header_check_refuses_minif2f_on_the_embedded_toolchain(embedded: Toolchain) -> None:
