@@ -7,7 +7,9 @@ Starts `leanstar lsp` as a subprocess on stdio (pygls client), opens the embedde
 Demo.lean in a temporary folder (the embedded Lean is used: no Lake project there), and
 asks for n checked suggestions at its `sorry`s, bumping the document version before each
 request so the server's cache never answers. Prints p50/p95 of the round trip and how the
-server's time splits between the model and Lean (the result's `timing` field).
+server's time splits between the model and Lean (the result's `timing` field), on an idle
+machine and then with one competing CPU-bound process that the script starts and kills
+(the normal case: Lean and other work share the cores); `--loads idle` for one of them.
 
 Model: --model SPEC, else the packaged default model (`default_model_spec()`), else a tiny
 random transformers model built on the spot (the output says which). A tiny model mostly
@@ -29,6 +31,7 @@ import time
 from importlib import resources
 from pathlib import Path
 
+from competing import competing_process
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
@@ -88,7 +91,7 @@ def sorry_positions(text: str) -> list[types.Position]:
     ]
 
 
-async def run(args: argparse.Namespace) -> None:
+async def run(args: argparse.Namespace, load: str) -> None:
     with tempfile.TemporaryDirectory(prefix="leanstar-editor-") as scratch:
         folder = Path(scratch)
         double = None
@@ -155,7 +158,9 @@ async def run(args: argparse.Namespace) -> None:
             double.close()
 
     print(f"model: {origin}")
-    print(f"leanstar/suggest, n={args.n}, {args.rounds} requests, {args.workers} Lean workers")
+    print(
+        f"leanstar/suggest, n={args.n}, {args.rounds} requests, {args.workers} Lean workers, {load}"
+    )
     p50, p95 = percentile(totals, 50), percentile(totals, 95)
     print(f"  round trip   p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
     print(f"  model        p50 {percentile(model_ms, 50):7.1f} ms")
@@ -176,7 +181,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--n", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="Lean workers in the server")
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--loads", default="idle,busy", help="idle, busy (1 competing process)")
+    args = parser.parse_args()
+    for load in args.loads.split(","):
+        busy = load == "busy"
+        with competing_process(busy):
+            asyncio.run(run(args, "with 1 competing process" if busy else "idle machine"))
 
 
 if __name__ == "__main__":
