@@ -1,14 +1,17 @@
-"""leanstar's websocket model server: one Generator shared by many clients.
+"""leanstar's websocket model server: one Generator shared by many clients, fairly.
 
-    leanstar serve --model hf:runs/tiny --port 8765            # loopback, no token needed
-    leanstar serve --model hf:ckpt --host 0.0.0.0 --token T    # any other bind needs a token
+    leanstar serve --model hf:runs/tiny --port 8765                       # loopback, no token
+    LEANSTAR_SERVE_TOKEN=T leanstar serve --model hf:ckpt --host 0.0.0.0  # any other bind
+    leanstar serve --model hf:ckpt --host 0.0.0.0 --token-file ~/.leanstar-token
 
 Clients (`leanstar.models.remote.RemoteGenerator`, the editor) send JSON `generate`
-requests; a batcher task gathers the requests of every connection for a few
-milliseconds (or until `max_batch` prompts), serves each group of requests with the same
-sampling parameters by ONE `generator.generate` call, and routes the samples back to the
-connection and request they belong to. The wire protocol is in
-docs/model-server-protocol.md.
+requests (the frames are `leanstar.models.wire`; the protocol is described in
+docs/model-server-protocol.md). Each request is checked against per-request limits
+(`RequestLimits`: prompts, n, max_tokens, samples), then handed to a `BatchingGenerator`,
+which serves the requests of every connection with shared `generator.generate` calls of at
+most `max_batch` prompts, cutting big requests into chunks and filling each batch
+round-robin over connections: a client's small request is served in the next batch even
+while another client's big request is being worked through.
 
 Why a batcher: a model answers a batch of 16 prompts in little more time than one, so
 many search workers sharing a server is much faster than each calling it alone.
@@ -22,36 +25,95 @@ import contextlib
 import hmac
 import http
 import ipaddress
-import json
 import logging
+import os
 import signal
+import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from leanstar.models.base import Generator, Sample, SamplingParams
+from leanstar.models.base import Generator, Sample
+from leanstar.models.batching import BatchingGenerator
+from leanstar.models.wire import (
+    CancelRequest,
+    DoneFrame,
+    ErrorCode,
+    ErrorFrame,
+    GenerateRequest,
+    HealthFrame,
+    HealthRequest,
+    SampleFrame,
+    ServerFrame,
+    decode_client,
+    encode_server,
+)
 
 log = logging.getLogger("leanstar.server")
 
 BUSY = "server busy, retry later"
 SHUTTING_DOWN = "the model server is shutting down; retry when it is back"
+TOKEN_ENV = "LEANSTAR_SERVE_TOKEN"
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """What one generate request may ask for; more is refused with an error frame of code
+    "limit" (the connection stays open). The defaults cover search (a few prompts, n of 4
+    to 32) and evaluation batches many times over, and bound one request's work to what a
+    7B model does in about a minute on one GPU."""
+
+    max_prompts: int = 256  # prompts per request
+    max_n: int = 64  # samples per prompt
+    max_tokens: int = 4096  # tokens per sample
+    max_samples: int = 4096  # prompts x n
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if value < 1:
+                raise ValueError(f"the request limit {name} must be at least 1, got {value}")
+
+    def refusal(self, request: GenerateRequest) -> str | None:
+        """Why `request` is over a limit (naming the serve option that sets it), or None."""
+        prompts, params = len(request.prompts), request.params
+        if prompts > self.max_prompts:
+            return (
+                f"the request has {prompts} prompts; this server takes at most "
+                f"{self.max_prompts} per request (leanstar serve --max-prompts): split it"
+            )
+        if params.n > self.max_n:
+            return (
+                f"'n' is {params.n}; this server takes at most {self.max_n} samples per prompt "
+                "(leanstar serve --max-n)"
+            )
+        if params.max_tokens > self.max_tokens:
+            return (
+                f"'max_tokens' is {params.max_tokens}; this server takes at most "
+                f"{self.max_tokens} (leanstar serve --max-tokens)"
+            )
+        if prompts * params.n > self.max_samples:
+            return (
+                f"the request asks for {prompts} prompts x n={params.n} = "
+                f"{prompts * params.n} samples; this server takes at most {self.max_samples} "
+                "per request (leanstar serve --max-samples): split it"
+            )
+        return None
 
 
 @dataclass(eq=False)
 class _Job:
-    """One `generate` request waiting in the queue or being served."""
+    """One accepted `generate` request, from its connection's point of view."""
 
     id: str
-    prompts: list[str]
-    params: SamplingParams
     connection: ServerConnection
-    cancelled: bool = False
-    answered: bool = False
+    samples: asyncio.Future[list[list[Sample]]]
+    answered: bool = False  # its done or error frame is (being) sent: nothing else for it
 
 
 class ModelServer:
@@ -59,8 +121,9 @@ class ModelServer:
 
     token: clients must send `Authorization: Bearer <token>`; required when `host` is not
     a loopback address (start is refused without one). max_batch: prompts per generate
-    call. batch_window_ms: how long the batcher waits for more requests after the first.
-    max_queue: queued requests before new ones are refused with "server busy".
+    call. batch_window_ms: how long a batch waits for more requests (it goes at once when
+    max_batch prompts wait). max_queue: requests waiting for the model before new ones are
+    refused with "server busy". limits: what one request may ask for (`RequestLimits`).
     max_message_bytes: the largest frame accepted; a bigger one closes the connection
     (websockets closes it with code 1009, "message too big").
     """
@@ -75,35 +138,39 @@ class ModelServer:
         max_batch: int = 32,
         batch_window_ms: float = 5,
         max_queue: int = 256,
+        limits: RequestLimits | None = None,
         max_message_bytes: int = 1 << 20,
         model_name: str = "",
         prompt_format: str | None = None,
     ) -> None:
-        if not token and not is_loopback(host):
-            raise ValueError(
-                f"refusing to serve the model on {host!r} without a token: anyone who can "
-                "reach that address could use it; pass --token SECRET (clients send it as "
-                "'Authorization: Bearer SECRET'), or bind 127.0.0.1"
-            )
+        self.check_bind(host, token)
         if max_batch < 1 or max_queue < 1:
             raise ValueError("max_batch and max_queue must be at least 1")
         self.generator = generator
         self.host = host
         self.port = port
         self.token = token or None
-        self.max_batch = max_batch
-        self.batch_window = batch_window_ms / 1000
         self.max_queue = max_queue
+        self.limits = limits or RequestLimits()
         self.max_message_bytes = max_message_bytes
         self.model_name = model_name
         self.prompt_format = prompt_format
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=max_queue)
-        self._jobs: dict[tuple[int, str], _Job] = {}  # (id(connection), request id) -> job
+        self._batcher = BatchingGenerator(generator, max_batch=max_batch, window_ms=batch_window_ms)
+        self._jobs: dict[tuple[object, str], _Job] = {}  # (connection id, request id) -> job
         self._server: Server | None = None
-        self._batcher: asyncio.Task[None] | None = None
         self._deliveries: set[asyncio.Task[None]] = set()
         self._closing = False
         self._closed = asyncio.Event()
+
+    @staticmethod
+    def check_bind(host: str, token: str | None) -> None:
+        """ValueError unless `host` is loopback or there is a token."""
+        if not token and not is_loopback(host):
+            raise ValueError(
+                f"refusing to serve the model on {host!r} without a token: anyone who can "
+                f"reach that address could use it; set {TOKEN_ENV} or pass --token-file FILE "
+                "(clients send it as 'Authorization: Bearer TOKEN'), or bind 127.0.0.1"
+            )
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -117,7 +184,6 @@ class ModelServer:
             max_size=self.max_message_bytes,
         )
         self.port = self._server.sockets[0].getsockname()[1]
-        self._batcher = asyncio.create_task(self._batch_loop(), name="leanstar-batcher")
         log.info("model server on ws://%s:%d", self.host, self.port)
         return self.port
 
@@ -153,22 +219,17 @@ class ModelServer:
         try:
             if self._server is not None:
                 self._server.server.close()  # stop listening first (asyncio.Server)
-            if self._batcher is not None:
-                self._batcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._batcher
             for job in list(self._jobs.values()):
-                await self._fail(job, SHUTTING_DOWN)
+                await self._fail(job, ErrorCode.SHUTTING_DOWN, SHUTTING_DOWN)
+            # Cancels a generate call in progress and closes the generator.
+            await self._batcher.aclose()
             if self._deliveries:
                 await asyncio.wait(self._deliveries, timeout=5)
             if self._server is not None:
                 self._server.close(close_connections=True)
                 await asyncio.wait_for(self._server.wait_closed(), 10)
         finally:
-            try:
-                await self.generator.aclose()
-            finally:
-                self._closed.set()
+            self._closed.set()
 
     # -- connections -------------------------------------------------------------------
 
@@ -190,123 +251,60 @@ class ModelServer:
         except ConnectionClosed:
             pass
         finally:
-            # Nobody is left to read the answers: drop this connection's queued work.
+            # Nobody is left to read the answers: withdraw this connection's work.
             for key, job in list(self._jobs.items()):
                 if job.connection is connection:
-                    job.cancelled = True
+                    job.answered = True
+                    job.samples.cancel()
                     del self._jobs[key]
 
     async def _on_message(self, connection: ServerConnection, message: str | bytes) -> None:
-        if isinstance(message, bytes):
-            await _send(connection, _error(None, "binary frames are not supported; send JSON text"))
-            return
-        try:
-            frame = json.loads(message)
-        except ValueError as exc:
-            await _send(connection, _error(None, f"malformed JSON frame: {exc}"))
-            return
-        if not isinstance(frame, dict):
-            await _send(connection, _error(None, "a frame must be a JSON object"))
-            return
-        kind = frame.get("type")
-        if kind == "generate":
-            await self._on_generate(connection, frame)
-        elif kind == "health":
+        request = decode_client(message)
+        if isinstance(request, ErrorFrame):
+            await _send(connection, request)
+        elif isinstance(request, HealthRequest):
             await _send(connection, self.health())
-        elif kind == "cancel":
-            job = self._jobs.pop((id(connection), str(frame.get("id"))), None)
+        elif isinstance(request, CancelRequest):
+            job = self._jobs.pop((connection.id, request.id), None)
             if job is not None:
-                job.cancelled = True
+                job.answered = True  # a cancelled request gets no further frames
+                job.samples.cancel()
         else:
-            request_id = frame.get("id") if isinstance(frame.get("id"), str) else None
-            await _send(
-                connection,
-                _error(request_id, f"unknown frame type {kind!r}; use generate, health, cancel"),
-            )
+            await self._on_generate(connection, request)
 
-    def health(self) -> dict[str, Any]:
-        return {
-            "type": "health",
-            "status": "ok",
-            "model": self.model_name,
-            "prompt_format": self.prompt_format,
-            "queue": self._queue.qsize(),
-        }
+    def health(self) -> HealthFrame:
+        # Every connection of a server with a token has shown it; without a token anyone
+        # who can reach the port is a stranger, who learns nothing about the model's path.
+        return HealthFrame(
+            status="ok",
+            model=self.model_name if self.token is not None else None,
+            prompt_format=self.prompt_format,
+            queue=self._batcher.waiting_calls(),
+        )
 
-    async def _on_generate(self, connection: ServerConnection, frame: dict[str, Any]) -> None:
-        request_id = frame.get("id")
-        if not isinstance(request_id, str):
-            await _send(connection, _error(None, "a generate frame needs a string 'id'"))
-            return
-        try:
-            prompts, params = parse_generate(frame)
-        except ValueError as exc:
-            await _send(connection, _error(request_id, str(exc)))
-            return
-        key = (id(connection), request_id)
+    async def _on_generate(self, connection: ServerConnection, request: GenerateRequest) -> None:
+        key = (connection.id, request.id)
+        refusal: tuple[ErrorCode, str] | None = None
         if key in self._jobs:
-            await _send(connection, _error(request_id, f"request id {request_id!r} is in use"))
+            refusal = (ErrorCode.DUPLICATE_ID, f"request id {request.id!r} is in use")
+        elif self._closing:
+            refusal = (ErrorCode.SHUTTING_DOWN, SHUTTING_DOWN)
+        elif (over := self.limits.refusal(request)) is not None:
+            refusal = (ErrorCode.LIMIT, over)
+        elif request.prompts and self._batcher.waiting_calls() >= self.max_queue:
+            refusal = (ErrorCode.BUSY, BUSY)  # backpressure: refuse rather than grow
+        if refusal is not None:
+            await _send(connection, ErrorFrame(request.id, *refusal))
             return
-        if self._closing:
-            await _send(connection, _error(request_id, SHUTTING_DOWN))
+        if not request.prompts:
+            await _send(connection, DoneFrame(request.id))
             return
-        if not prompts:
-            await _send(connection, {"type": "done", "id": request_id})
-            return
-        job = _Job(request_id, prompts, params, connection)
-        try:
-            self._queue.put_nowait(job)
-        except asyncio.QueueFull:  # backpressure: refuse rather than grow without bound
-            await _send(connection, _error(request_id, BUSY))
-            return
+        samples = self._batcher.submit(request.prompts, request.params, owner=connection.id)
+        job = _Job(request.id, connection, samples)
         self._jobs[key] = job
+        self._deliver(self._answer(job))
 
-    # -- batching ----------------------------------------------------------------------
-
-    async def _batch_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            batch = [await self._queue.get()]
-            size = len(batch[0].prompts)
-            deadline = loop.time() + self.batch_window
-            while size < self.max_batch:
-                if self._queue.empty():
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        break
-                    try:
-                        job = await asyncio.wait_for(self._queue.get(), remaining)
-                    except TimeoutError:
-                        break
-                else:
-                    job = self._queue.get_nowait()
-                batch.append(job)
-                size += len(job.prompts)
-            groups: dict[SamplingParams, list[_Job]] = {}
-            for job in batch:
-                if not job.cancelled:
-                    groups.setdefault(job.params, []).append(job)
-            for params, jobs in groups.items():
-                await self._serve_group(params, jobs)
-
-    async def _serve_group(self, params: SamplingParams, jobs: list[_Job]) -> None:
-        prompts = [prompt for job in jobs for prompt in job.prompts]
-        try:
-            results = await self.generator.generate(prompts, params)
-            if len(results) != len(prompts):
-                raise ValueError(f"the generator answered {len(results)} of {len(prompts)}")
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # one bad batch must not stop the server
-            log.exception("generate failed")
-            for job in jobs:
-                self._deliver(self._fail(job, f"generation failed: {exc}"))
-            return
-        start = 0
-        for job in jobs:
-            part = results[start : start + len(job.prompts)]
-            start += len(job.prompts)
-            self._deliver(self._answer(job, part))
+    # -- answers -----------------------------------------------------------------------
 
     def _deliver(self, coro: Any) -> None:
         # Each answer is sent by its own task, so a slow client never stalls the batcher.
@@ -314,95 +312,43 @@ class ModelServer:
         self._deliveries.add(task)
         task.add_done_callback(self._deliveries.discard)
 
-    async def _answer(self, job: _Job, samples: list[list[Sample]]) -> None:
-        if job.cancelled or job.answered:
+    async def _answer(self, job: _Job) -> None:
+        try:
+            rows = await job.samples
+        except asyncio.CancelledError:
+            return  # cancelled by its client, its connection closed, or the server closing
+        except Exception as exc:  # one bad batch must not stop the server
+            log.error("generate failed: %s", exc, exc_info=exc)
+            await self._fail(job, ErrorCode.GENERATION_FAILED, f"generation failed: {exc}")
             return
-        job.answered = True
-        self._jobs.pop((id(job.connection), job.id), None)
-        for prompt_index, row in enumerate(samples):
-            for sample_index, sample in enumerate(row):
-                frame = sample_frame(job.id, prompt_index, sample_index, sample)
-                if not await _send(job.connection, frame):
-                    return
-        await _send(job.connection, {"type": "done", "id": job.id})
-
-    async def _fail(self, job: _Job, message: str) -> None:
         if job.answered:
             return
         job.answered = True
-        job.cancelled = True
-        self._jobs.pop((id(job.connection), job.id), None)
-        await _send(job.connection, _error(job.id, message))
+        self._jobs.pop((job.connection.id, job.id), None)
+        for prompt_index, row in enumerate(rows):
+            for sample_index, sample in enumerate(row):
+                if not await _send(
+                    job.connection, SampleFrame(job.id, prompt_index, sample_index, sample)
+                ):
+                    return
+        await _send(job.connection, DoneFrame(job.id))
+
+    async def _fail(self, job: _Job, code: ErrorCode, message: str) -> None:
+        if job.answered:
+            return
+        job.answered = True
+        job.samples.cancel()
+        self._jobs.pop((job.connection.id, job.id), None)
+        await _send(job.connection, ErrorFrame(job.id, code, message))
 
 
-# -- frames --------------------------------------------------------------------------------
-
-
-def parse_generate(frame: dict[str, Any]) -> tuple[list[str], SamplingParams]:
-    """The prompts and sampling parameters of a generate frame; ValueError names the bad
-    field. Missing sampling fields take the SamplingParams defaults."""
-    defaults = SamplingParams()
-    prompts = frame.get("prompts")
-    if not isinstance(prompts, list) or not all(isinstance(p, str) for p in prompts):
-        raise ValueError("'prompts' must be a list of strings")
-    n = frame.get("n", defaults.n)
-    temperature = frame.get("temperature", defaults.temperature)
-    top_p = frame.get("top_p", defaults.top_p)
-    max_tokens = frame.get("max_tokens", defaults.max_tokens)
-    stop = frame.get("stop", list(defaults.stop))
-    if not _is_int(n) or n < 1:
-        raise ValueError(f"'n' must be an integer >= 1, got {n!r}")
-    if not _is_number(temperature) or temperature < 0:
-        raise ValueError(f"'temperature' must be a number >= 0, got {temperature!r}")
-    if not _is_number(top_p) or not 0 < top_p <= 1:
-        raise ValueError(f"'top_p' must be a number in (0, 1], got {top_p!r}")
-    if not _is_int(max_tokens) or max_tokens < 1:
-        raise ValueError(f"'max_tokens' must be an integer >= 1, got {max_tokens!r}")
-    if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
-        raise ValueError("'stop' must be a list of strings")
-    params = SamplingParams(
-        n=n,
-        temperature=float(temperature),
-        top_p=float(top_p),
-        max_tokens=max_tokens,
-        stop=tuple(stop),
-    )
-    return prompts, params
-
-
-def sample_frame(request_id: str, prompt_index: int, sample_index: int, sample: Sample) -> dict:
-    return {
-        "type": "sample",
-        "id": request_id,
-        "prompt_index": prompt_index,
-        "sample_index": sample_index,
-        "text": sample.text,
-        "logprob": sample.logprob,
-        "tokens": sample.tokens,
-        "token_logprobs": list(sample.token_logprobs),
-        "finish_reason": sample.finish_reason,
-    }
-
-
-def _error(request_id: str | None, message: str) -> dict[str, Any]:
-    return {"type": "error", "id": request_id, "message": message}
-
-
-async def _send(connection: ServerConnection, frame: dict[str, Any]) -> bool:
+async def _send(connection: ServerConnection, frame: ServerFrame) -> bool:
     """Send one frame; False when the client has gone (its answers are dropped)."""
     try:
-        await connection.send(json.dumps(frame))
+        await connection.send(encode_server(frame))
         return True
     except ConnectionClosed:
         return False
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def is_loopback(host: str) -> bool:
@@ -420,38 +366,104 @@ def is_loopback(host: str) -> bool:
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `leanstar serve`."""
-    from leanstar.cliargs import port
+    from leanstar.cliargs import port, positive_int
     from leanstar.models.loading import SPEC_HELP
 
+    defaults = RequestLimits()
     parser.add_argument("--model", required=True, help=f"the model to serve: {SPEC_HELP}")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     parser.add_argument("--port", type=port, default=8765, help="port (0 picks a free one)")
     parser.add_argument(
+        "--token-file",
+        type=Path,
+        default=None,
+        help=f"a file holding the token clients must send as 'Authorization: Bearer TOKEN' "
+        f"(or set ${TOKEN_ENV}); required unless --host is a loopback address",
+    )
+    parser.add_argument(
         "--token",
         default=None,
-        help="clients must send 'Authorization: Bearer TOKEN'; "
-        "required unless --host is a loopback address",
+        help=f"the token itself (visible to other users in `ps`: prefer --token-file or "
+        f"${TOKEN_ENV})",
     )
     parser.add_argument("--format", default=None, help="the prompt format the model expects")
-    parser.add_argument("--max-batch", type=int, default=32, help="prompts per generate call")
+    parser.add_argument(
+        "--max-batch", type=positive_int, default=32, help="prompts per generate call"
+    )
     parser.add_argument("--batch-window-ms", type=float, default=5, help="batching wait")
-    parser.add_argument("--max-queue", type=int, default=256, help="queued requests at most")
+    parser.add_argument(
+        "--max-queue", type=positive_int, default=256, help="requests waiting at most"
+    )
+    limits = parser.add_argument_group("per-request limits (a request over one is refused)")
+    for name, what in (
+        ("max_prompts", "prompts per request"),
+        ("max_n", "samples per prompt (n)"),
+        ("max_tokens", "tokens per sample (max_tokens)"),
+        ("max_samples", "samples per request (prompts x n)"),
+    ):
+        default = getattr(defaults, name)
+        limits.add_argument(
+            "--" + name.replace("_", "-"),
+            type=positive_int,
+            default=default,
+            help=f"{what}; default {default}",
+        )
+
+
+def serve_token(args: argparse.Namespace, environ: dict[str, str] | None = None) -> str | None:
+    """The token from --token-file, else --token, else $LEANSTAR_SERVE_TOKEN; None if none.
+    ValueError for an unreadable or empty token file."""
+    environ = dict(os.environ) if environ is None else environ
+    if args.token_file is not None:
+        path = Path(args.token_file).expanduser()
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+            mode = path.stat().st_mode
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read the token file {path}: {exc}") from exc
+        if not token:
+            raise ValueError(f"the token file {path} is empty; write the token into it")
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            print(
+                f"warning: other users can read the token file {path}; chmod 600 it",
+                file=sys.stderr,
+                flush=True,
+            )
+        return token
+    if args.token:
+        print(
+            f"warning: a --token on the command line is visible to other users in `ps`; "
+            f"use --token-file or ${TOKEN_ENV}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return str(args.token)
+    return environ.get(TOKEN_ENV) or None
 
 
 async def run(args: argparse.Namespace) -> None:
     """Load the model named by `args.model` and serve it until SIGINT/SIGTERM."""
     from leanstar.models.loading import load_generator
 
+    token = serve_token(args)
+    limits = RequestLimits(
+        max_prompts=args.max_prompts,
+        max_n=args.max_n,
+        max_tokens=args.max_tokens,
+        max_samples=args.max_samples,
+    )
+    ModelServer.check_bind(args.host, token)  # before loading a model for nothing
     generator = load_generator(args.model, prompt_format=args.format)
     try:
         server = ModelServer(
             generator,
             host=args.host,
             port=args.port,
-            token=args.token,
+            token=token,
             max_batch=args.max_batch,
             batch_window_ms=args.batch_window_ms,
             max_queue=args.max_queue,
+            limits=limits,
             model_name=args.model,
             prompt_format=args.format,
         )

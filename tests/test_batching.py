@@ -65,3 +65,37 @@ async def test_max_batch_splits_and_errors_reach_every_caller() -> None:
     assert all(isinstance(r, ModelUnavailable) for r in results)
     with pytest.raises(ValueError):
         BatchingGenerator(model, max_batch=0)
+
+
+async def test_big_calls_are_chunked_and_owners_take_turns() -> None:
+    model = EchoModel()
+    batching = BatchingGenerator(model, max_batch=2)
+    params = SamplingParams()
+    big = asyncio.create_task(batching.generate([f"a{i}" for i in range(6)], params, owner="A"))
+    await asyncio.sleep(0)  # A's first chunk reaches the model
+    small = [
+        asyncio.create_task(batching.generate([f"{o}"], params, owner=o)) for o in ("B", "C", "D")
+    ]
+    await asyncio.sleep(0)
+    model.release.set()
+    answers = await asyncio.gather(big, *small)
+    # Never-served owners first, one request of each per pass, at most 2 prompts a batch.
+    assert model.batches == [["a0", "a1"], ["B", "C"], ["D"], ["a2", "a3"], ["a4", "a5"]]
+    assert [row[0].text for row in answers[0]] == [f"a{i}/0" for i in range(6)]
+
+
+async def test_a_cancelled_call_withdraws_its_waiting_chunks() -> None:
+    model = EchoModel()
+    batching = BatchingGenerator(model, max_batch=1)
+    params = SamplingParams()
+    first = asyncio.create_task(batching.generate(["x"], params))
+    while not model.batches:  # until "x" is with the model
+        await asyncio.sleep(0)
+    future = batching.submit(["y0", "y1", "y2"], params, owner="Y")
+    assert batching.waiting_calls() == 1 and batching.waiting_prompts() == 3
+    future.cancel()
+    await asyncio.sleep(0)
+    assert batching.waiting_calls() == 0
+    model.release.set()
+    await first
+    assert model.batches == [["x"]]

@@ -23,7 +23,15 @@ from leanstar.errors import ModelError, ModelUnavailable
 from leanstar.models.base import Sample, SamplingParams
 from leanstar.models.loading import load_generator
 from leanstar.models.remote import RemoteGenerator
-from leanstar.server.model_server import BUSY, SHUTTING_DOWN, ModelServer, main
+from leanstar.server.model_server import (
+    BUSY,
+    SHUTTING_DOWN,
+    TOKEN_ENV,
+    ModelServer,
+    RequestLimits,
+    main,
+    serve_token,
+)
 
 
 class ScriptedGenerator:
@@ -53,6 +61,31 @@ class ScriptedGenerator:
 
     async def aclose(self) -> None:
         self.closed = True
+
+
+class SteppedGenerator(ScriptedGenerator):
+    """A slow model whose clock the test holds: each generate call (one batch) waits for
+    one `step()`, so the test decides when each batch finishes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._steps = asyncio.Semaphore(0)
+        self.call_started = asyncio.Condition()
+
+    def step(self, batches: int = 1) -> None:
+        for _ in range(batches):
+            self._steps.release()
+
+    async def wait_calls(self, count: int) -> None:
+        async with self.call_started:
+            await asyncio.wait_for(self.call_started.wait_for(lambda: len(self.calls) >= count), 5)
+
+    async def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Sample]]:
+        self.calls.append((list(prompts), params))
+        async with self.call_started:
+            self.call_started.notify_all()
+        await self._steps.acquire()
+        return [[Sample(f"{p}#{i}") for i in range(params.n)] for p in prompts]
 
 
 def expected(prompts: Sequence[str], n: int) -> list[list[str]]:
@@ -178,7 +211,12 @@ async def test_malformed_frames_get_error_frames_and_the_connection_stays_open()
         assert error["type"] == "error" and error["id"] == "q" and "dance" in error["message"]
         await ws.send(generate_frame("bad", ["p"], n=0))
         error = await recv_json(ws)
-        assert error == {"type": "error", "id": "bad", "message": error["message"]}
+        assert error == {
+            "type": "error",
+            "id": "bad",
+            "code": "bad_frame",
+            "message": error["message"],
+        }
         assert "'n'" in error["message"]
         await ws.send(generate_frame("ok", ["p"], n=2))
         frames = await recv_until_done(ws, "ok")
@@ -190,20 +228,23 @@ async def test_malformed_frames_get_error_frames_and_the_connection_stays_open()
     assert frames[1]["prompt_index"] == 0 and frames[1]["sample_index"] == 1
 
 
-async def test_health() -> None:
-    generator = ScriptedGenerator()
-    options = {"model_name": "hf:tiny", "prompt_format": "plain"}
-    async with running(generator, **options) as server:
+async def test_health_shows_the_model_path_only_to_clients_with_the_token() -> None:
+    options = {"model_name": "hf:/home/me/secret-run", "prompt_format": "plain"}
+    async with running(ScriptedGenerator(), **options) as server:
         client = RemoteGenerator(server.url)
-        health = await client.health()
+        health = await client.health()  # no token on this server: anyone on the machine
         await client.aclose()
     assert health == {
         "type": "health",
         "status": "ok",
-        "model": "hf:tiny",
+        "model": None,
         "prompt_format": "plain",
         "queue": 0,
     }
+    async with running(ScriptedGenerator(), token="secret", **options) as server:
+        client = RemoteGenerator(server.url, token="secret")
+        assert (await client.health())["model"] == "hf:/home/me/secret-run"
+        await client.aclose()
 
 
 async def test_full_queue_refuses_with_busy() -> None:
@@ -217,7 +258,7 @@ async def test_full_queue_refuses_with_busy() -> None:
         await asyncio.wait_for(generator.started.wait(), 5)  # "a" is being generated
         await ws.send(generate_frame("b", ["pb"]))  # fills the queue
         await ws.send(generate_frame("c", ["pc"]))  # refused
-        assert await recv_json(ws) == {"type": "error", "id": "c", "message": BUSY}
+        assert await recv_json(ws) == {"type": "error", "id": "c", "code": "busy", "message": BUSY}
         await ws.send(json.dumps({"type": "health"}))
         assert (await recv_json(ws))["queue"] == 1
         gate.set()
@@ -308,7 +349,12 @@ async def test_graceful_close_fails_in_flight_and_queued_work() -> None:
         await ws.send(json.dumps({"type": "health"}))
         assert (await recv_json(ws))["queue"] == 1
         await server.close()
-        assert await recv_json(ws) == {"type": "error", "id": "b", "message": SHUTTING_DOWN}
+        assert await recv_json(ws) == {
+            "type": "error",
+            "id": "b",
+            "code": "shutting_down",
+            "message": SHUTTING_DOWN,
+        }
     with pytest.raises(ModelError, match="shutting down"):
         await in_flight
     assert generator.closed
@@ -399,3 +445,110 @@ async def test_a_real_tiny_model_through_the_server(tiny_model: Any) -> None:
     assert [[s.tokens for s in row] for row in remote] == [
         [s.tokens for s in row] for row in direct
     ]
+
+
+LIMITS = RequestLimits(max_prompts=4, max_n=3, max_tokens=512, max_samples=6)
+
+
+@pytest.mark.parametrize(
+    ("prompts", "params", "says"),
+    [
+        (["p"] * 5, {}, "--max-prompts"),
+        (["p"], {"n": 4}, "--max-n"),
+        (["p"], {"max_tokens": 513}, "--max-tokens"),
+        (["p"] * 3, {"n": 3}, "--max-samples"),
+        (["p"] * 300_000, {"n": 10**9, "max_tokens": 10**9}, "--max-prompts"),
+    ],
+)
+async def test_each_limit_gives_an_error_frame_and_the_connection_stays_usable(
+    prompts: list[str], params: dict[str, Any], says: str
+) -> None:
+    generator = ScriptedGenerator()
+    options = {"limits": LIMITS, "max_message_bytes": 4 << 20}
+    async with running(generator, **options) as server, connect(server.url) as ws:
+        await ws.send(generate_frame("big", prompts, **params))
+        error = await recv_json(ws)
+        assert error["type"] == "error" and error["id"] == "big" and error["code"] == "limit"
+        assert says in error["message"]
+        await ws.send(generate_frame("ok", ["p", "q"], n=3, max_tokens=100))  # at the limits
+        frames = await recv_until_done(ws, "ok")
+        assert [f["type"] for f in frames] == ["sample"] * 6 + ["done"]
+        client = RemoteGenerator(server.url)
+        at_limits = SamplingParams(n=3, max_tokens=100)
+        with pytest.raises(ModelError, match="--max-n"):
+            await client.generate(["p"], SamplingParams(n=4, max_tokens=100))
+        assert texts(await client.generate(["p"], at_limits)) == expected(["p"], 3)
+        await client.aclose()
+    assert generator.calls == [(["p", "q"], at_limits), (["p"], at_limits)]
+
+
+def test_limits_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="max_n"):
+        RequestLimits(max_n=0)
+
+
+async def test_a_big_request_does_not_starve_another_clients_tiny_one() -> None:
+    generator = SteppedGenerator()
+    async with running(generator, max_batch=4, batch_window_ms=0) as server:
+        big = RemoteGenerator(server.url)
+        tiny = RemoteGenerator(server.url)
+        big_prompts = [f"a{i}" for i in range(40)]  # 10 batches of 4
+        big_call = asyncio.create_task(big.generate(big_prompts, SamplingParams()))
+        await generator.wait_calls(1)  # the first chunk of A is being generated
+        tiny_call = asyncio.create_task(tiny.generate(["b"], SamplingParams()))
+        # Wait until the server has queued B (health is answered after B's generate frame).
+        while (await tiny.health())["queue"] < 2:
+            await asyncio.sleep(0)
+        generator.step()  # A's first chunk finishes: the next batch is B's
+        await generator.wait_calls(2)
+        assert generator.calls[1][0] == ["b"]  # B waited one batch of A, not ten
+        generator.step()
+        assert texts(await asyncio.wait_for(tiny_call, 5)) == [["b#0"]]
+        assert not big_call.done()  # B was answered while A still runs
+        generator.step(20)
+        assert texts(await asyncio.wait_for(big_call, 5)) == expected(big_prompts, 1)
+        await big.aclose()
+        await tiny.aclose()
+    assert all(len(call) <= 4 for call, _ in generator.calls)
+
+
+def test_token_from_a_file_from_the_environment_or_the_command_line(
+    tmp_path: Any, capsys: Any
+) -> None:
+    def args(**given: Any) -> Any:
+        import argparse
+
+        return argparse.Namespace(**{"token": None, "token_file": None, **given})
+
+    secret = tmp_path / "token"
+    secret.write_text("s3cret\n")
+    secret.chmod(0o600)
+    assert serve_token(args(token_file=secret), environ={}) == "s3cret"
+    assert capsys.readouterr().err == ""
+    assert serve_token(args(), environ={TOKEN_ENV: "from-env"}) == "from-env"
+    assert serve_token(args(), environ={}) is None
+    assert serve_token(args(token="argv"), environ={}) == "argv"
+    assert "visible to other users" in capsys.readouterr().err
+    secret.chmod(0o644)
+    assert serve_token(args(token_file=secret), environ={}) == "s3cret"
+    assert "chmod 600" in capsys.readouterr().err
+    (tmp_path / "empty").write_text("\n")
+    with pytest.raises(ValueError, match="is empty"):
+        serve_token(args(token_file=tmp_path / "empty"), environ={})
+    with pytest.raises(ValueError, match="cannot read the token file"):
+        serve_token(args(token_file=tmp_path / "missing"), environ={})
+
+
+def test_serve_command_takes_the_token_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    # With the token in the environment the open bind is accepted, so the command goes
+    # on to load the model: the unknown model spec is the first thing that stops it.
+    command = ["--model", "/nonexistent/model", "--host", "0.0.0.0", "--port", "0"]
+    monkeypatch.setenv(TOKEN_ENV, "from-env")
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert "cannot tell which model backend" in err and "without a token" not in err
+    monkeypatch.delenv(TOKEN_ENV)
+    assert main(command) == 2
+    assert "without a token" in capsys.readouterr().err

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,19 @@ from websockets.protocol import State
 
 from leanstar.errors import ModelError, ModelUnavailable
 from leanstar.models.base import Sample, SamplingParams
+from leanstar.models.wire import (
+    CancelRequest,
+    ClientFrame,
+    DoneFrame,
+    ErrorFrame,
+    GenerateRequest,
+    HealthFrame,
+    HealthRequest,
+    SampleFrame,
+    decode_server,
+    encode_client,
+    server_dict,
+)
 
 
 @dataclass(eq=False)
@@ -64,7 +76,7 @@ class RemoteGenerator:
         self._reader: asyncio.Task[None] | None = None
         self._connect_lock: asyncio.Lock | None = None
         self._pending: dict[str, _Pending] = {}
-        self._health_waiters: list[asyncio.Future[dict[str, Any]]] = []
+        self._health_waiters: list[asyncio.Future[HealthFrame]] = []
         self._ids = itertools.count(1)
 
     # -- Generator ---------------------------------------------------------------------
@@ -76,22 +88,12 @@ class RemoteGenerator:
         request_id = f"r{next(self._ids)}"
         pending = _Pending([[None] * params.n for _ in prompts])
         self._pending[request_id] = pending
-        frame = {
-            "type": "generate",
-            "id": request_id,
-            "prompts": list(prompts),
-            "n": params.n,
-            "temperature": params.temperature,
-            "top_p": params.top_p,
-            "max_tokens": params.max_tokens,
-            "stop": list(params.stop),
-        }
         try:
-            await self._send(connection, frame)
+            await self._send(connection, GenerateRequest(request_id, tuple(prompts), params))
             await asyncio.wait_for(asyncio.shield(pending.done), self.timeout)
         except TimeoutError:
             with contextlib.suppress(ModelError):  # best effort: free the server's queue
-                await self._send(connection, {"type": "cancel", "id": request_id})
+                await self._send(connection, CancelRequest(request_id))
             raise ModelError(
                 f"the leanstar model server at {self.url} did not answer {len(prompts)} "
                 f"prompt(s) within {self.timeout:g}s; it may be overloaded: raise the timeout "
@@ -108,13 +110,14 @@ class RemoteGenerator:
         return [[sample for sample in row if sample is not None] for row in rows]
 
     async def health(self) -> dict[str, Any]:
-        """The server's health frame: status, model, prompt_format, queue."""
+        """The server's health frame: status, model (None unless this client sent a token),
+        prompt_format, queue."""
         connection = await self._connect()
-        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[HealthFrame] = asyncio.get_running_loop().create_future()
         self._health_waiters.append(waiter)
         try:
-            await self._send(connection, {"type": "health"})
-            return await asyncio.wait_for(asyncio.shield(waiter), self.timeout)
+            await self._send(connection, HealthRequest())
+            return server_dict(await asyncio.wait_for(asyncio.shield(waiter), self.timeout))
         except TimeoutError:
             raise ModelError(
                 f"the leanstar model server at {self.url} did not answer a health check "
@@ -177,9 +180,9 @@ class RemoteGenerator:
             self._reader = asyncio.create_task(self._read(connection), name="leanstar-remote")
             return connection
 
-    async def _send(self, connection: ClientConnection, frame: dict[str, Any]) -> None:
+    async def _send(self, connection: ClientConnection, frame: ClientFrame) -> None:
         try:
-            await connection.send(json.dumps(frame))
+            await connection.send(encode_client(frame))
         except ConnectionClosed as exc:
             self._drop(connection)
             raise ModelUnavailable(
@@ -220,47 +223,28 @@ class RemoteGenerator:
         )
 
     def _route(self, message: str | bytes) -> None:
-        frame = json.loads(message)
-        if not isinstance(frame, dict):
-            raise ValueError("not a JSON object")
-        kind = frame["type"]
-        if kind == "sample":
-            pending = self._pending.get(frame["id"])
+        frame = decode_server(message)
+        if isinstance(frame, SampleFrame):
+            pending = self._pending.get(frame.id)
             if pending is None:
                 return  # a request that timed out or was cancelled
-            sample = Sample(
-                text=_typed(frame["text"], str),
-                logprob=float(frame["logprob"]),
-                tokens=_typed(frame["tokens"], int),
-                token_logprobs=tuple(float(x) for x in frame.get("token_logprobs", ())),
-                finish_reason=_typed(frame["finish_reason"], str),
-            )
-            prompt_index, sample_index = frame["prompt_index"], frame["sample_index"]
-            if min(prompt_index, sample_index) < 0:
-                raise IndexError(f"negative index {prompt_index}, {sample_index}")
-            pending.rows[prompt_index][sample_index] = sample
-        elif kind == "done":
-            pending = self._pending.get(frame["id"])
+            pending.rows[frame.prompt_index][frame.sample_index] = frame.sample
+        elif isinstance(frame, DoneFrame):
+            pending = self._pending.get(frame.id)
             if pending is not None and not pending.done.done():
                 pending.done.set_result(None)
-        elif kind == "error":
-            error = ModelError(
-                f"the leanstar model server at {self.url} answered: {frame['message']}"
-            )
-            request_id = frame.get("id")
-            if request_id is None:
+        elif isinstance(frame, ErrorFrame):
+            error = ModelError(f"the leanstar model server at {self.url} answered: {frame.message}")
+            if frame.id is None:
                 self._fail_all(error, keep_connection=True)
                 return
-            pending = self._pending.get(request_id)
+            pending = self._pending.get(frame.id)
             if pending is not None and not pending.done.done():
                 pending.done.set_exception(error)
-        elif kind == "health":
-            if self._health_waiters:
-                waiter = self._health_waiters.pop(0)
-                if not waiter.done():
-                    waiter.set_result(frame)
-        else:
-            raise ValueError(f"unknown frame type {kind!r}")
+        elif self._health_waiters:
+            waiter = self._health_waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(frame)
 
     def _fail_all(self, error: ModelError, *, keep_connection: bool = False) -> None:
         for pending in self._pending.values():
@@ -271,9 +255,3 @@ class RemoteGenerator:
         for waiter in self._health_waiters:
             if not waiter.done():
                 waiter.set_exception(error)
-
-
-def _typed(value: Any, kind: type) -> Any:
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise TypeError(f"expected {kind.__name__}, got {value!r}")
-    return value
