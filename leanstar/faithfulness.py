@@ -28,6 +28,7 @@ precedence parser; no backtracking regular expressions), and trees are hash-cons
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -1000,4 +1001,23 @@ def check_thought(state: str, thought: str, *, tactic: str = "") -> Faithfulness
     return Faithfulness(all(item.ok for item in items), tuple(items))
 
 
-__all__ = ["Faithfulness", "Item", "check_thought", "tokenize"]
+def check_steps(steps: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Record the check of every thought in serialised search steps (`Step.to_dict()`:
+    `state_before`, `thought`, `tactic`), in place, as `step["faithfulness"]`; returns
+    `{"thoughts": n, "faithful": k}` for a results summary. Steps without a thought get
+    no check and are not counted."""
+    thoughts = faithful = 0
+    for step in steps:
+        thought = step.get("thought") or ""
+        if not thought.strip():
+            continue
+        verdict = check_thought(
+            step.get("state_before") or "", thought, tactic=step.get("tactic") or ""
+        )
+        step["faithfulness"] = verdict.to_dict()
+        thoughts += 1
+        faithful += verdict.faithful
+    return {"thoughts": thoughts, "faithful": faithful}
+
+
+__all__ = ["Faithfulness", "Item", "check_steps", "check_thought", "tokenize"]

@@ -10,7 +10,7 @@ import dataclasses
 
 import pytest
 
-from leanstar.faithfulness import Faithfulness, Item, check_thought, tokenize
+from leanstar.faithfulness import Faithfulness, Item, check_steps, check_thought, tokenize
 from leanstar.rationale import RuleBasedWriter
 
 PQ = "p q : Prop\nhp : p\nhq : q\n⊢ q ∧ p"
@@ -264,6 +264,23 @@ def test_arithmetic_claims_report_the_true_value() -> None:
         ("`8 + 11` evaluates to `8`", False, "`8 + 11` is 19, not 8"),
         ("`8` is the same as `10`", False, "`8` is 8, not 10"),
     ]
+
+
+def test_check_steps_records_a_verdict_on_every_serialised_thought() -> None:
+    steps = [
+        {"state_before": PQ, "thought": "The goal `p ∧ q` splits.", "tactic": "constructor"},
+        {"state_before": PQ, "thought": "", "tactic": "constructor"},
+        {"state_before": PQ, "thought": "The goal `q ∧ p` splits.", "tactic": "constructor"},
+    ]
+    assert check_steps(steps) == {"thoughts": 2, "faithful": 1}
+    assert steps[0]["faithfulness"]["faithful"] is False
+    assert "faithfulness" not in steps[1]
+    assert steps[2]["faithfulness"] == {
+        "faithful": True,
+        "items": [
+            {"kind": "goal", "text": "q ∧ p", "ok": True, "why": "it is a goal of the state"}
+        ],
+    }
 
 
 def test_no_goals_state_has_nothing_to_quote() -> None:
