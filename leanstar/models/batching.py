@@ -67,7 +67,7 @@ class BatchingGenerator:
         self._pending: list[_Request] = []
         self._served_at: dict[Hashable, int] = {}  # owner -> batch number it was last served in
         self._batches = itertools.count(1)
-        self._full = asyncio.Event()  # set when max_batch prompts wait (ends the window)
+        self._full: asyncio.Event | None = None  # max_batch prompts wait: the window ends
         self._worker: asyncio.Task[None] | None = None
         self.calls = 0  # model calls made (for benchmarks)
 
@@ -97,7 +97,7 @@ class BatchingGenerator:
         call.parts = [None] * len(chunks)
         self._pending.extend(_Request(call, i, chunk, params) for i, chunk in enumerate(chunks))
         call.answer.add_done_callback(lambda answer: self._withdraw(call))
-        if self.waiting_prompts() >= self.max_batch:
+        if self._full is not None and self.waiting_prompts() >= self.max_batch:
             self._full.set()
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._drain(), name="leanstar-batching")
@@ -116,11 +116,12 @@ class BatchingGenerator:
 
     async def _drain(self) -> None:
         """Serve pending requests until none are left (then the task ends)."""
+        full = self._full = asyncio.Event()  # made here: an Event is bound to its loop
         while self._pending:
             if self.window and self.waiting_prompts() < self.max_batch:
-                self._full.clear()
+                full.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._full.wait(), self.window)
+                    await asyncio.wait_for(full.wait(), self.window)
             batch = self._next_batch()
             if batch:
                 await self._serve(batch)
