@@ -175,3 +175,21 @@ async def test_the_packaged_model_runs_on_ct2_and_matches_its_transformers_weigh
         )
         assert mine.token_logprobs == pytest.approx(reference.token_logprobs, abs=1e-3)
     assert any(s.finish_reason == "stop" and s.tokens < 64 for (s,) in ours)
+
+
+async def test_export_writes_the_conversion_beside_the_transformers_checkpoint(
+    checkpoint, tmp_path
+):
+    from leanstar.training.pipeline import export_model
+
+    to = tmp_path / "exported"
+    size = export_model(checkpoint, to, {"command": "test"})
+    assert (to / "model.safetensors").is_file() and (to / "ct2" / "model.bin").is_file()
+    assert size == sum(f.stat().st_size for f in to.rglob("*") if f.is_file())
+    assert resolve_format(f"ct2:{to}") == resolve_format(f"hf:{to}") == FMT.name
+    params = SamplingParams(n=1, temperature=0.0, max_tokens=6)
+    ours = await load_generator(f"ct2:{to}").generate(PROMPTS[:1], params)
+    theirs = await load_generator(f"hf:{to}", device="cpu").generate(PROMPTS[:1], params)
+    assert ours[0][0].text == theirs[0][0].text
+    export_model(to, to.with_name("plain"), {}, ct2=False)  # an exported model, again
+    assert not (to.with_name("plain") / "ct2").exists()
