@@ -52,7 +52,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from leanstar.errors import LeanCrashed, TheoremNotFound, ToolchainNotFound
-from leanstar.lean.acceptance import ALLOWED_AXIOMS, SORRY_WARNING, axioms_reported
+from leanstar.lean.acceptance import (
+    ALLOWED_AXIOMS,
+    AXIOMS_OK,
+    SORRY_WARNING,
+    axioms_probe,
+    axioms_verdict,
+    parse_axioms,
+)
 from leanstar.lean.guard import Guard, proof_refusal, refusal
 from leanstar.lean.processes import TAG_ENV, kill_tree, new_tag
 from leanstar.proofs import (
@@ -431,7 +438,7 @@ class ReplProofSession:
         if not isinstance(reply.get("env"), int):
             return Failed("the REPL returned no environment for the checked proof", reason="lean")
         axioms_reply = await self._request(
-            {"cmd": f"#print axioms {theorem.name}", "env": reply["env"]}, self.timeout
+            {"cmd": axioms_probe(theorem.name), "env": reply["env"]}, self.timeout
         )
         axioms = _axioms(axioms_reply)
         if axioms is None:
@@ -440,11 +447,9 @@ class ReplProofSession:
             )
         if "sorryAx" in axioms:
             return Failed(f"the proof of {theorem.name} depends on sorryAx", reason="sorry")
-        if extra := sorted(set(axioms) - ALLOWED_AXIOMS):
-            return Failed(
-                f"the proof of {theorem.name} depends on disallowed axioms: {', '.join(extra)}",
-                reason="axioms",
-            )
+        verdict, message = axioms_verdict(axioms, ALLOWED_AXIOMS)
+        if verdict != AXIOMS_OK:
+            return Failed(f"{theorem.name}: {message}", reason=verdict)
         return Proved(proof)
 
     # -- process -----------------------------------------------------------------------
@@ -529,8 +534,10 @@ def _command_problem(reply: Mapping[str, Any]) -> str | None:
 
 def _axioms(reply: Mapping[str, Any]) -> list[str] | None:
     """The axiom names `#print axioms` reported, or None when its answer is not there."""
-    text = " ".join(str(m.get("data", "")) for m in _messages(reply) if m.get("severity") == "info")
-    return axioms_reported(text)
+    # The reply holds only this command's messages: its last answer is the one read.
+    answers = [str(m.get("data", "")) for m in _messages(reply) if m.get("severity") == "info"]
+    parsed = [found for text in answers if (found := parse_axioms(text.strip())) is not None]
+    return parsed[-1] if parsed else None
 
 
 def _clean_goal(goal: str) -> str:

@@ -21,7 +21,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from leanstar.errors import LeanCrashed, TheoremNotFound
-from leanstar.lean.acceptance import ALLOWED_AXIOMS, SORRY_WARNING, axioms_reported
+from leanstar.lean.acceptance import (
+    ALLOWED_AXIOMS,
+    AXIOMS_OK,
+    SORRY_WARNING,
+    axioms_at,
+    axioms_probe,
+    axioms_verdict,
+)
 from leanstar.lean.cursor import Site, site_at
 from leanstar.lean.guard import Guard, proof_refusal, refusal
 from leanstar.lean.lsp import Diagnostic, position_of
@@ -136,11 +143,17 @@ class LspProofSession:
         return await self._check(state, tactic.strip("\n"))
 
     async def check_proof(self, theorem: Theorem, proof: str) -> Outcome:
-        """Re-check a whole proof from scratch, with `#print axioms` after it."""
+        """Re-check a whole proof from scratch, with `#print axioms` on a line after it.
+
+        The axioms are read only from the message at that command's line (see
+        `leanstar.lean.acceptance`): text the proof makes Lean print cannot forge them.
+        """
         if self._proof_guard is not None and (reason := self._proof_guard(proof)) is not None:
             return Failed(reason, reason="guard")
         head = _document_head(theorem)
-        text = f"{head}\n{proof}\n\n#print axioms {theorem.name}\n"
+        before = f"{head}\n{proof}\n\n"
+        text = f"{before}{axioms_probe(theorem.name)}\n"
+        probe_line = before.count("\n")
         try:
             async with self.pool.worker() as worker:
                 result = await worker.check(text, timeout=self.timeout)
@@ -156,11 +169,10 @@ class LspProofSession:
             return Failed(errors[0].message)
         if any(SORRY_WARNING.search(d.message) for d in mine):
             return Failed("the proof uses `sorry`", reason="sorry")
-        axioms = axioms_reported(" ".join(d.message for d in mine if not d.is_error))
-        if axioms is None:
-            return Failed("Lean did not report the axioms of the proof", reason="axioms")
-        if disallowed := sorted(set(axioms) - self._allowed_axioms):
-            return Failed(f"the proof depends on disallowed axioms: {disallowed}", "axioms")
+        messages = [(d.start[0], d.start[1], d.is_error, d.message) for d in mine]
+        verdict, message = axioms_verdict(axioms_at(messages, probe_line), self._allowed_axioms)
+        if verdict != AXIOMS_OK:
+            return Failed(message, reason=verdict)
         return Proved(proof)
 
     # -- one check --------------------------------------------------------------------------
@@ -216,6 +228,10 @@ class LspProofSession:
             return Progress(ProofState(goals, theorem, new_proof, state.indent))
         if any(SORRY_WARNING.search(d.message) for d in mine):
             return Failed("the tactic closes the goal with `sorry`", reason="sorry")
+        if others:
+            # Inside a nested block the block's goals are closed, but Lean (its kernel:
+            # `exact lcProof`) rejected the declaration: not a proof.
+            return Failed(others[0].message, reason="lean")
         return Proved(new_proof)
 
 
