@@ -100,6 +100,26 @@ REFUSED = [
     ("exact a <-- b IO.x", "IO"),  # `--` glued to a symbol may be part of a notation token
     ("exact h /- unterminated", "unterminated"),
     ("exact h /- nested /- still open -/", "unterminated"),
+    # Every spelling of a refused constant is the same constant.
+    ("exact «sorryAx» _ false", "sorryAx"),
+    ("exact _root_.sorryAx _ false", "sorryAx"),
+    ("exact _root_.«sorryAx» _ false", "sorryAx"),
+    ("exact @sorryAx _ false", "sorryAx"),
+    ("exact lcProof", "lcProof"),
+    ("exact «lcProof»", "lcProof"),
+    ("exact _root_.lcProof", "lcProof"),
+    ("exact lcCast h", "lcCast"),
+    ("exact lcUnreachable", "lcUnreachable"),
+    # Commands that can follow a proof (they end it and change the environment).
+    ("rfl\ninit_quot", "init_quot"),
+    ("rfl\ngen_injective_theorems% Nat", "gen_injective_theorems"),
+    ('rfl\nregister_tactic_tag foo "x"', "register_tactic_tag"),
+    ('rfl\nrecommended_spelling "x" for "y" in [z]', "recommended_spelling"),
+    ("rfl\ngrind_pattern foo => bar", "grind_pattern"),
+    ("rfl\ncoinductive Q : Prop", "coinductive"),
+    ("open Nat", "open"),
+    ("exact h\nopen Foo", "open"),
+    ("exact h\n  open Foo Bar", "open"),
 ]
 
 ALLOWED = [
@@ -153,6 +173,10 @@ ALLOWED = [
     "-- TODO: `aesop` is stuck here but `suggest_tactics` works\nring",
     "simp -- #eval would help\nrfl",
     "/- nested /- IO -/ still a comment -/ rfl",
+    "open Nat in\n  exact succ_le",
+    "exact h.open",
+    "simp [open_lemma, isOpen_univ]",
+    "exact lcProof_free",  # a different name
 ]
 
 

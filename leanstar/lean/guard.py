@@ -66,6 +66,10 @@ Running code during elaboration:
 
 Proofs that are not proofs:
 - `sorry`, `admit`, `stop` (which is `repeat sorry`), `sorryAx`: close goals without a proof.
+  `sorryAx` is refused in every spelling (`«sorryAx»`, `_root_.sorryAx`): any component.
+- `lcProof`, `lcCast`, `lcUnreachable`: the code generator's unsafe axioms (`lcProof`
+  proves any proposition); the kernel refuses a theorem that uses them, and the guard
+  refuses them before Lean sees them (any spelling).
 - `native_decide`, `decide +native` (the word `native`), `Lean.ofReduceBool`,
   `Lean.ofReduceNat`, `Lean.trustCompiler`: trust compiled code instead of the kernel, an
   extra axiom external checkers cannot verify.
@@ -78,7 +82,9 @@ when indented, and then adds or changes declarations that later checks would tru
   `postfix`, `declare_syntax_cat`, `attribute`, `initialize`, `builtin_initialize`,
   `namespace`, `section`, `end`, `export`, `universe`, `variable`, `omit`, `include`,
   `mutual`, `deriving`, `private`, `protected`, `noncomputable`, `partial`, `alias`,
-  `add_decl_doc`, `register_simp_attr`, `irreducible_def`, `seal`, `unseal`.
+  `add_decl_doc`, `register_simp_attr`, `irreducible_def`, `seal`, `unseal`, `init_quot`,
+  `gen_injective_theorems%`, `register_tactic_tag`, `recommended_spelling`, `grind_pattern`,
+  `coinductive`, and a bare `open X` (without `in`).
 - `@[...]` attributes: only meaningful on a declaration, and `@[implemented_by]`,
   `@[extern]`, `@[csimp]` change what code runs.
 - `set_option` (any, including the tactic form `set_option ... in`), and the words
@@ -86,9 +92,10 @@ when indented, and then adds or changes declarations that later checks would tru
   := ...})`): lift the resource limits that keep one check from hanging the worker.
 
 Allowed on purpose:
-- `open Foo in tac`: the tactic form only scopes names for that one tactic; a bare
-  `open Foo` is a parse error inside a proof (checked on Lean 4.35). The names it opens are
-  still checked (`open IO in ...` is refused because of `IO`).
+- `open Foo in tac`: the tactic form only scopes names for that one tactic (an `in` later
+  on the same line); a bare `open Foo` is refused: inside a proof it is a parse error, on a
+  line of its own it ends the proof as a command. The names it opens are still checked
+  (`open IO in ...` is refused because of `IO`).
 - `decide`, `omega`, `exact?`, `apply?`, `simp?`, `trace_state`: ordinary tactics. A
   suggestion tactic that ends in `sorry` is caught by the final proof check, which
   rejects any proof with a `sorry` warning.
@@ -140,6 +147,11 @@ _NOT_A_PROOF = "closes goals without a proof"
 _TRUSTS_COMPILER = "trusts compiled code instead of the kernel (an extra axiom)"
 _EXTERNAL = "starts an external process or network call, outside the checked sandbox"
 _LIMITS = "lifts a resource limit that keeps one check from hanging the worker"
+_UNSAFE_CONSTANT = (
+    "is an unsafe axiom of the code generator: it proves anything, the kernel refuses it"
+)
+# `open X` without `in`: a command (it ends the proof); `open X in tac` is a tactic.
+_BARE_OPEN = re.compile(r"(?<![^\s(;])open\b(?![^\n]*\bin\b)")
 
 # Whole tokens (with a trailing `!`/`?` ignored), each with why it is refused.
 _REFUSED_WORDS: dict[str, str] = {
@@ -217,6 +229,12 @@ _REFUSED_WORDS: dict[str, str] = {
             "irreducible_def",
             "seal",
             "unseal",
+            "init_quot",
+            "gen_injective_theorems",
+            "register_tactic_tag",
+            "recommended_spelling",
+            "grind_pattern",
+            "coinductive",
         ],
         _CHANGES_ENV,
     ),
@@ -225,6 +243,9 @@ _REFUSED_WORDS: dict[str, str] = {
 
 # Words refused wherever they occur as a component of a name (`Lean.ofReduceBool`, `x.maxSteps`).
 _REFUSED_COMPONENTS: dict[str, str] = {
+    # `«sorryAx»`, `_root_.sorryAx`: every spelling of the name is the same constant.
+    "sorryAx": _NOT_A_PROOF,
+    **dict.fromkeys(["lcProof", "lcCast", "lcUnreachable"], _UNSAFE_CONSTANT),
     **dict.fromkeys(["ofReduceBool", "ofReduceNat", "trustCompiler"], _TRUSTS_COMPILER),
     **dict.fromkeys(["maxHeartbeats", "maxRecDepth", "maxSteps"], _LIMITS),
 }
@@ -272,6 +293,8 @@ def refusal(tactic: str, *, max_chars: int = MAX_TACTIC_CHARS) -> str | None:
             f"`{command.group()}` is a `#` command: commands run code (`#eval` does IO), "
             "stop the check (`#exit`) or print what a trusted check reads"
         )
+    if _BARE_OPEN.search(text):
+        return "`open` without `in` is a command: it ends the proof (write `open X in tac`)"
     if "@[" in text:
         return "`@[...]` attribute: attributes belong to declarations and can replace code"
     for match in _NAME.finditer(text):
