@@ -28,7 +28,9 @@ set_option genCtorIdx false
 axiom lcErased : Type
 axiom lcAny : Type
 axiom lcVoid : Type
-unsafe axiom lcProof {α : Prop} : α
+-- No `lcProof` ("any proposition"): with it reachable, `exact lcProof` looked like a
+-- proof until the kernel refused it. Nothing in Lean 4.35 needs the constant to exist (the
+-- code generator only builds terms with its name); `unsafeCast` uses a private axiom.
 unsafe axiom lcCast {α : Sort u} {β : Sort v} (a : α) : β
 unsafe axiom lcUnreachable {α : Sort u} : α
 
@@ -388,8 +390,10 @@ structure ULift.{r, s} (α : Type s) : Type (max s r) where
   down : α
 
 /-- Reinterpret a value at another type (only for the code generator's benefit). -/
+private unsafe axiom castProof {α : Prop} : α
+
 @[inline] unsafe def unsafeCast {α : Sort u} {β : Sort v} (a : α) : β :=
-  PLift.down (ULift.down.{max u v} (cast lcProof (ULift.up.{max u v} (PLift.up a))))
+  PLift.down (ULift.down.{max u v} (cast castProof (ULift.up.{max u v} (PLift.up a))))
 
 /-! ## Data needed to describe syntax (runtime layouts must match Lean's own) -/
 inductive List (α : Type u) where
