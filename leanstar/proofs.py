@@ -31,9 +31,15 @@ class Theorem:
     file: str | None = None
     line: int | None = None  # 0-based line of the declaration in `file`
     proof: str | None = None  # a known proof (tactic text after `by`), when there is one
+    # The declaration exactly as the file writes it, up to `:= by` (comments, spacing and
+    # `«quoted  names»` untouched), when the theorem was read from a file: the statement
+    # checked is then the file's, never one rebuilt from `signature`.
+    source_declaration: str | None = field(default=None, repr=False)
 
     @property
     def declaration(self) -> str:
+        if self.source_declaration is not None:
+            return self.source_declaration
         return f"theorem {self.name} {self.signature} := by"
 
 

@@ -48,6 +48,21 @@ class SourceTheorem:
     body_start: int  # offset just after `by` (or after `:=` for `:= sorry`)
     end: int  # offset just after the proof's last character
     text: str = field(repr=False, compare=False)  # the whole file
+    # Offset just after the `theorem`/`lemma`/`example` keyword (the name follows).
+    keyword_end: int = field(default=-1, repr=False, compare=False)
+
+    @property
+    def declaration(self) -> str:
+        """The declaration's own bytes up to `:= by` (an `example` named as `name`): what
+        Lean checks is the statement as written, not `signature` (whitespace collapsed)."""
+        head = self.text[self.start : self.body_start].rstrip()
+        if not head.endswith("by"):  # `:= sorry` in term mode: checked as a tactic block
+            head += " by"
+        keyword = self.text.rfind("example", self.start, self.keyword_end)
+        if self.name.startswith("example_line") and keyword >= 0:
+            rest = self.keyword_end - self.start
+            return head[: keyword - self.start] + f"theorem {self.name}" + head[rest:]
+        return head
 
     @cached_property
     def proof(self) -> str:
@@ -63,6 +78,7 @@ class SourceTheorem:
             file=self.file,
             line=self.line,
             proof=self.proof,
+            source_declaration=self.declaration,
         )
 
 
@@ -114,6 +130,7 @@ def find_theorems(text: str, file: str | None = None) -> list[SourceTheorem]:
                 body_start=body_start,
                 end=end,
                 text=text,
+                keyword_end=match.end("kind"),
             )
         )
     return found
