@@ -804,13 +804,13 @@ async def _prove(args: argparse.Namespace, console: Console) -> int:
                 console.print(escape(result.replacement))
 
     proposer = await _answering_proposer(args)
-    async with LspProofSession.start(
-        _toolchain(args, args.file), timeout=args.lean_timeout
-    ) as session:
+    toolchain = _toolchain(args, args.file)
+    async with LspProofSession.start(toolchain, timeout=args.lean_timeout) as session:
         theorems = await prove_holes(session, proposer, view.text, holes, budget, on_hole=show)
     await proposer.generator.aclose()
-    # Seam for the final soundness gate (leanstar/lean/gate.py, being written): every
-    # theorem in `theorems` with replacements must pass it before anything is written.
+    # The final gate (leanstar.lean.gate): the original file with the proofs spliced in,
+    # judged by a fresh Lean; a theorem it refuses is not written.
+    verdicts = await _gate(toolchain, view.text, theorems, args.lean_timeout)
     edits = [view.replacement(r.start, r.end, r.new) for t in theorems for r in t.replacements]
     target = args.file if args.in_place else args.out
     if target is not None and edits:
@@ -822,6 +822,7 @@ async def _prove(args: argparse.Namespace, console: Console) -> int:
             {**h.search.to_dict(), "line": h.hole.line + 1, "written": t.proved}
             | ({"replacement": h.replacement} if h.replacement else {})
             | ({"not_written": t.verdict} if t.verdict else {})
+            | ({"gate": verdicts[id(t)].to_dict()} if id(t) in verdicts else {})
             for t in theorems
             for h in t.holes
         ]
@@ -833,6 +834,22 @@ async def _prove(args: argparse.Namespace, console: Console) -> int:
         wrote = f"; wrote {target}" if target and edits else ""
         console.print(f"{proved}/{len(results)} `sorry`s proved" + wrote)
     return 0 if proved == len(results) else 1
+
+
+async def _gate(toolchain, text: str, theorems, timeout: float) -> dict:
+    """Judge every theorem with replacements; refused ones lose them (nothing written)."""
+    from leanstar.lean import gate
+
+    proved = [t for t in theorems if t.replacements]
+    if not proved:
+        return {}
+    edits = [gate.ProofEdit(t.source, list(t.replacements)) for t in proved]
+    verdicts = await gate.check(toolchain, text, edits, timeout=max(timeout, gate.GATE_TIMEOUT_S))
+    for theorem, verdict in zip(proved, verdicts, strict=True):
+        if not verdict.accepted:
+            theorem.replacements = []
+            theorem.verdict = f"refused by the final gate: {verdict.message}"
+    return {id(t): v for t, v in zip(proved, verdicts, strict=True)}
 
 
 def _budget(text: str, time_s: float):

@@ -515,6 +515,8 @@ def _record(theorem: Theorem, searches: list[SearchResult], run_info: dict[str, 
         **run_info,
         "proved": proved is not None,
         "proof": proved.proof if proved else None,
+        # Which checks of the final gate (leanstar.lean.gate) the proof passed.
+        "gate": proved.gate if proved else None,
         "failure_reason": None if proved else (last.failure_reason if last else "time"),
         "counts": _sum_counts([s.counts.to_dict() for s in searches]),
         "timing": _sum_timing([s.timing.to_dict() for s in searches]),

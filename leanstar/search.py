@@ -181,9 +181,12 @@ class SearchResult:
     attempts: list[Step] = field(default_factory=list)
     trajectory: Trajectory | None = None
     more_trajectories: list[Trajectory] = field(default_factory=list)  # with proofs_wanted > 1
-    rejected_proofs: list[dict[str, str]] = field(default_factory=list)
+    rejected_proofs: list[dict[str, Any]] = field(default_factory=list)
     counts: SearchCounts = field(default_factory=SearchCounts)
     timing: SearchTiming = field(default_factory=SearchTiming)
+    # The final gate's verdict on `proof` (`leanstar.lean.gate.Verdict.to_dict()`: which
+    # checks passed), when the session has one.
+    gate: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -197,6 +200,7 @@ class SearchResult:
             "trajectory": self.trajectory.to_dict() if self.trajectory else None,
             "more_trajectories": [t.to_dict() for t in self.more_trajectories],
             "rejected_proofs": self.rejected_proofs,
+            "gate": self.gate,
             "attempts": [step.to_dict() for step in self.attempts],
         }
 
@@ -296,6 +300,18 @@ class _Run:
         verdict = await self._timed(
             self.session.check_proof(self.theorem, proved.proof), "lean", bounded=False
         )
+        gate_verdict = None
+        final_check = getattr(self.session, "final_check", None)
+        if isinstance(verdict, Proved) and final_check is not None:
+            # The final gate (leanstar.lean.gate): a fresh Lean judges the proof as part
+            # of the theorem's own text; only what it accepts is reported as proved.
+            judged = await self._timed(
+                final_check(self.theorem, proved.proof), "lean", bounded=False
+            )
+            if judged is not None:
+                gate_verdict = judged.to_dict()
+                if not judged.accepted:
+                    verdict = Failed(f"refused by the final gate: {judged.message}", "gate")
         if isinstance(verdict, Proved):
             trajectory = Trajectory(self.theorem.name, list(path), proved.proof)
             if self.result.proved:
@@ -304,9 +320,13 @@ class _Run:
                 self.result.proved = True
                 self.result.proof = proved.proof
                 self.result.trajectory = trajectory
+                self.result.gate = gate_verdict
             return True
         message = verdict.message if isinstance(verdict, Failed) else "the re-check timed out"
-        self.result.rejected_proofs.append({"proof": proved.proof, "message": message})
+        rejected: dict[str, Any] = {"proof": proved.proof, "message": message}
+        if gate_verdict is not None:
+            rejected["gate"] = gate_verdict
+        self.result.rejected_proofs.append(rejected)
         self.result.counts.failures["recheck"] += 1
         return False
 

@@ -5,7 +5,8 @@ proof, before `leanstar eval` counts one, and before the editor shows a step as 
 the proof is judged in a FRESH Lean process (`lean --json` on a temporary file, nothing
 shared with the workers the search used), as part of the ORIGINAL file:
 
-1. `guard`: every replacement passes `leanstar.lean.guard.proof_refusal`;
+1. `guard`: every replacement passes `leanstar.lean.guard.proof_refusal` (`use_guard=False`
+   leaves it out, to measure what Lean's own checks refuse);
 2. `elaborated`: no error from the declaration's first character to the end of the
    probes leanstar appends after it (a kernel rejection is an error);
 3. `no_sorry`: no "declaration uses `sorry`" in that range;
@@ -54,6 +55,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from leanstar.lean.acceptance import (
+    ALLOWED_AXIOMS,
     AXIOMS_COMPILER,
     AXIOMS_OK,
     SORRY_WARNING,
@@ -134,13 +136,21 @@ async def check(
     *,
     timeout: float = GATE_TIMEOUT_S,
     allow_compiler: bool = False,
+    allowed_axioms: frozenset[str] = ALLOWED_AXIOMS,
+    use_guard: bool = True,
 ) -> list[Verdict]:
     """Judge each proof in the original file (see the module docstring)."""
     verdicts: dict[int, Verdict] = {}
     pending = list(range(len(proofs)))
     while pending:
         judged = await _judge(
-            toolchain, original, [proofs[i] for i in pending], timeout, allow_compiler
+            toolchain,
+            original,
+            [proofs[i] for i in pending],
+            timeout,
+            allow_compiler,
+            allowed_axioms,
+            use_guard,
         )
         refused = [i for i, v in zip(pending, judged, strict=True) if not v.accepted]
         for index, verdict in zip(pending, judged, strict=True):
@@ -158,6 +168,7 @@ async def check_theorem(
     *,
     timeout: float = GATE_TIMEOUT_S,
     allow_compiler: bool = False,
+    allowed_axioms: frozenset[str] = ALLOWED_AXIOMS,
 ) -> Verdict:
     """Judge `proof` (the tactic text after `by`) of a theorem given by its context and
     declaration: the original is that declaration with `sorry` as its proof."""
@@ -176,6 +187,7 @@ async def check_theorem(
         [ProofEdit(source, [edit])],
         timeout=timeout,
         allow_compiler=allow_compiler,
+        allowed_axioms=allowed_axioms,
     )
     return verdict
 
@@ -212,11 +224,13 @@ async def _judge(
     proofs: Sequence[ProofEdit],
     timeout: float,
     allow_compiler: bool,
+    allowed_axioms: frozenset[str],
+    use_guard: bool = True,
 ) -> list[Verdict]:
     probes = [_probe_of(p.source, original) for p in proofs]
     verdicts = [Verdict(p.source.name) for p in proofs]
     for verdict, proof in zip(verdicts, proofs, strict=True):
-        refusals = [proof_refusal(r.new) for r in proof.replacements]
+        refusals = [proof_refusal(r.new) for r in proof.replacements] if use_guard else []
         if reason := next((r for r in refusals if r), None):
             verdict.message = f"guard: {reason}"
         else:
@@ -257,6 +271,7 @@ async def _judge(
             _line_of(checked, probe_start),
             _line_of(plain, plain_at[insert]),
             allow_compiler,
+            allowed_axioms,
         )
     return verdicts
 
@@ -269,6 +284,7 @@ def _judge_one(
     probe_line: int,
     plain_probe_line: int,
     allow_compiler: bool,
+    allowed_axioms: frozenset[str],
 ) -> None:
     # The probe text starts with two newlines: `#print axioms` is 2 lines down, `#check` 4.
     axioms_line, check_line = probe_line + 2, probe_line + 4
@@ -286,7 +302,7 @@ def _judge_one(
     verdict.no_sorry = True
     verdict.checks.append("no_sorry")
     verdict.axioms = axioms_at(((m.line, m.column, m.is_error, m.text) for m in mine), axioms_line)
-    kind, message = axioms_verdict(verdict.axioms)
+    kind, message = axioms_verdict(verdict.axioms, allowed_axioms)
     verdict.trusts_compiler = kind == AXIOMS_COMPILER
     if kind == AXIOMS_OK or (kind == AXIOMS_COMPILER and allow_compiler):
         verdict.axioms_ok = True

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from leanstar.errors import LeanCrashed, TheoremNotFound
+from leanstar.lean import gate
 from leanstar.lean.acceptance import (
     ALLOWED_AXIOMS,
     AXIOMS_OK,
@@ -30,6 +31,7 @@ from leanstar.lean.acceptance import (
     axioms_verdict,
 )
 from leanstar.lean.cursor import Site, site_at
+from leanstar.lean.gate import Verdict
 from leanstar.lean.guard import Guard, proof_refusal, refusal
 from leanstar.lean.lsp import Diagnostic, position_of
 from leanstar.lean.pool import DEFAULT_CHECK_TIMEOUT, LeanWorker, ServerSpec, WorkerPool
@@ -46,6 +48,7 @@ from leanstar.proofs import (
 )
 
 UNSOLVED = "unsolved goals"
+VERDICT_CACHE = 256  # final-gate verdicts kept (proofs are few: one per proved search)
 
 
 class LspProofSession:
@@ -65,6 +68,7 @@ class LspProofSession:
         # Whole proofs are longer than one tactic: the default guard has a proof-sized form.
         self._proof_guard = proof_refusal if guard is refusal else guard
         self._allowed_axioms = allowed_axioms
+        self._verdicts: dict[tuple[Theorem, str], Verdict] = {}
 
     @classmethod
     def start(
@@ -140,7 +144,14 @@ class LspProofSession:
     async def try_tactic(self, state: ProofState, tactic: str) -> Outcome:
         if self._guard is not None and (reason := self._guard(tactic)) is not None:
             return Failed(reason, reason="guard")
-        return await self._check(state, tactic.strip("\n"))
+        outcome = await self._check(state, tactic.strip("\n"))
+        if isinstance(outcome, Proved):
+            # `proved` is shown (editor, suggest, demo) and searched on only when the final
+            # gate, the check `leanstar prove` writes by, accepts the whole proof.
+            verdict = await self.final_check(state.theorem, outcome.proof)
+            if verdict is not None and not verdict.accepted:
+                return Failed(f"refused by the final gate: {verdict.message}", reason="gate")
+        return outcome
 
     async def check_proof(self, theorem: Theorem, proof: str) -> Outcome:
         """Re-check a whole proof from scratch, with `#print axioms` on a line after it.
@@ -174,6 +185,26 @@ class LspProofSession:
         if verdict != AXIOMS_OK:
             return Failed(message, reason=verdict)
         return Proved(proof)
+
+    async def final_check(self, theorem: Theorem, proof: str) -> Verdict | None:
+        """The final gate (`leanstar.lean.gate`): `proof` judged in a fresh Lean process of
+        this session's toolchain. None when the pool's spec cannot run `lean` on a file."""
+        if not hasattr(self.pool.spec, "lean_command"):
+            return None
+        key = (theorem, proof)
+        if (known := self._verdicts.get(key)) is not None:
+            return known  # a step that proved it, then the search's confirmation: judged once
+        verdict = await gate.check_theorem(
+            self.pool.spec,  # type: ignore[arg-type]
+            theorem,
+            proof,
+            timeout=max(self.timeout, gate.GATE_TIMEOUT_S),
+            allowed_axioms=self._allowed_axioms,
+        )
+        if len(self._verdicts) >= VERDICT_CACHE:
+            del self._verdicts[next(iter(self._verdicts))]
+        self._verdicts[key] = verdict
+        return verdict
 
     # -- one check --------------------------------------------------------------------------
 
