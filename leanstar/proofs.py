@@ -94,7 +94,7 @@ class Failed:
     """Lean rejected the tactic, or leanstar refused to run it (`reason` says which)."""
 
     message: str
-    reason: str = "lean"  # lean | guard | crash | header | sorry | axioms | empty (no tactic)
+    reason: str = "lean"  # lean | guard | crash | header | sorry | axioms | compiler | gate | empty
 
 
 @dataclass(frozen=True)
