@@ -38,3 +38,4 @@ npm test
 echo "== npm run package (.vsix, offline)"
 npm run package
 ls -l ./*.vsix
+LEANSTAR_E2E_PYTHON="${LEANSTAR_E2E_PYTHON:-${python:-python3}}" bash e2e/run.sh  # real-editor test (e2e/run.sh)
