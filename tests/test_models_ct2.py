@@ -11,7 +11,7 @@ from models_fixtures import STATES, build_test_model
 
 from leanstar.errors import FormatMismatch, ModelUnavailable
 from leanstar.models.base import Generator, SamplingParams
-from leanstar.models.ct2 import CT2Generator, convert_checkpoint
+from leanstar.models.ct2 import COMPUTE_TYPE_ENV, CT2Generator, convert_checkpoint
 from leanstar.models.hf import HFGenerator
 from leanstar.models.loading import (
     DEFAULT_MODEL_DIR,
@@ -155,9 +155,20 @@ def test_transformers_generation_sets_torch_threads(checkpoint):
     assert torch.get_num_threads() == 1
 
 
-async def test_the_packaged_model_runs_on_ct2_and_matches_its_transformers_weights():
+async def test_int8_is_a_knob(monkeypatch, checkpoint):
+    monkeypatch.setenv(COMPUTE_TYPE_ENV, "int8")
+    generator = CT2Generator(checkpoint)
+    assert generator.compute_type == "int8"
+    assert generator.load()[0].compute_type.startswith("int8")  # int8_float32 on CPU
+    assert CT2Generator(checkpoint, compute_type="float32").compute_type == "float32"
+    ((sample,),) = await generator.generate(PROMPTS[:1], SamplingParams(max_tokens=4))
+    assert 0 < sample.tokens <= 4
+
+
+async def test_the_packaged_model_runs_on_ct2_and_matches_its_transformers_weights(monkeypatch):
     """The default spec is the shipped conversion, and it decodes as the transformers
     weights do, ending steps on the format's stop token (one token, so decoding stops)."""
+    monkeypatch.delenv(COMPUTE_TYPE_ENV, raising=False)  # float32: the equal numbers
     spec = default_model_spec()
     if spec is None:
         pytest.skip("this install has no packaged default model")

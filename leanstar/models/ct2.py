@@ -20,6 +20,7 @@ import asyncio
 import atexit
 import json
 import math
+import os
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -33,9 +34,12 @@ from leanstar.models.threads import inference_threads
 
 # The folder of an exported checkpoint that holds its CTranslate2 conversion.
 CT2_SUBDIR = "ct2"
-# What CTranslate2 computes in by default. float32 gives the transformers path's numbers;
-# "int8" (quantized on load) is an option, see the README's CTranslate2 section.
+# What CTranslate2 computes in by default. float32 gives the transformers path's numbers
+# (log-probabilities equal to 1e-4); "int8" (quantized on load, $LEANSTAR_CT2_COMPUTE_TYPE
+# or compute_type=) is faster, with pass@k unchanged within noise on the held-out split
+# (benchmarks/ct2_passk.py), but its log-probabilities are approximate.
 DEFAULT_COMPUTE_TYPE = "float32"
+COMPUTE_TYPE_ENV = "LEANSTAR_CT2_COMPUTE_TYPE"
 # Files a CTranslate2 model folder needs besides its weights, copied in by the conversion
 # so the folder stands alone (the tokenizer, the prompt-format record).
 CARRIED_FILES = ("tokenizer.json", "leanstar.json")
@@ -80,10 +84,11 @@ def find_ct2_dir(path: str | Path) -> Path | None:
 class CT2Generator:
     """`CT2Generator("path")`: a CTranslate2 model folder, or a folder with one in `ct2/`.
 
-    device: "cpu", "cuda" or "auto". compute_type: "float32" (default), "int8", ... (any
-    CTranslate2 compute type). threads: CPU threads for the forward passes (default 1, or
-    $LEANSTAR_THREADS; see leanstar/models/threads.py). batch_size: prompts per call to
-    CTranslate2 (each brings `n` sequences).
+    device: "cpu", "cuda" or "auto". compute_type: "float32" (default, else
+    $LEANSTAR_CT2_COMPUTE_TYPE), "int8", ... (any CTranslate2 compute type). threads: CPU
+    threads for the forward passes (default 1, or $LEANSTAR_THREADS; see
+    leanstar/models/threads.py). batch_size: prompts per call to CTranslate2 (each brings
+    `n` sequences).
     """
 
     def __init__(
@@ -91,7 +96,7 @@ class CT2Generator:
         path: str | Path,
         *,
         device: str = "cpu",
-        compute_type: str = DEFAULT_COMPUTE_TYPE,
+        compute_type: str | None = None,
         threads: int | None = None,
         batch_size: int = 8,
     ) -> None:
@@ -99,7 +104,8 @@ class CT2Generator:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.path = Path(path)
         self.device = device
-        self.compute_type = compute_type
+        env = os.environ.get(COMPUTE_TYPE_ENV, "").strip()
+        self.compute_type = compute_type or env or DEFAULT_COMPUTE_TYPE
         self.threads = inference_threads(threads)
         self.batch_size = batch_size
         self.generator: Any = None
