@@ -7,7 +7,8 @@ DIR is a transformers checkpoint folder with its CTranslate2 conversion in DIR/c
 `leanstar-train export` writes); default: the packaged default model. The prompts are the
 project's own: the checkpoint's prompt format rendered on held-out theorem goals.
 
-For each backend it prints the model load time and the median wall time of four calls
+For each backend it prints the model load time (in a fresh Python process, imports
+included, as a command pays it) and the median wall time of four calls
 (temperature 0.7): batch 1 (1 prompt, 1 sample), 8 samples (1 prompt), 8 prompts
 (1 sample each), 64 samples (8 prompts x 8). Every figure is taken twice: on an idle
 machine, and with one competing CPU-bound process that the script starts and kills
@@ -22,6 +23,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -52,6 +55,18 @@ def make_generator(backend: str, model: Path, default_threads: int):
     return CT2Generator(model, compute_type=compute_type, threads=1, batch_size=8)
 
 
+def fresh_load_seconds(backend: str, args: argparse.Namespace) -> float:
+    """Import and load time of `backend` in a new interpreter."""
+    code = (
+        "import sys, time; started = time.perf_counter(); sys.path.insert(0, 'benchmarks'); "
+        "from pathlib import Path; from generate import make_generator; "
+        f"make_generator({backend!r}, Path({str(args.model)!r}), {args.default_threads}).load(); "
+        "print(time.perf_counter() - started)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 async def measure(generator, prompts: list[str], args: argparse.Namespace) -> dict[str, float]:
     figures = {}
     for name, (count, n) in CASES.items():
@@ -69,11 +84,8 @@ async def measure(generator, prompts: list[str], args: argparse.Namespace) -> di
 async def run_backend(backend: str, prompts: list[str], args: argparse.Namespace) -> None:
     for load_name in ("idle", "1 competing process"):
         with competing_process(load_name != "idle"):
+            load_s = float("nan") if args.no_load else fresh_load_seconds(backend, args)
             generator = make_generator(backend, args.model, args.default_threads)
-            started = time.perf_counter()
-            if not args.no_load:
-                generator.load()
-            load_s = time.perf_counter() - started
             figures = await measure(generator, prompts, args)
             await generator.aclose()
         cells = "  ".join(f"{name} {1000 * s:7.0f} ms" for name, s in figures.items())
