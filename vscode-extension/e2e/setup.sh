@@ -96,7 +96,7 @@ if [ ! -d "$WORK/pw/node_modules/playwright-core" ]; then
   step "npm install playwright-core"
   mkdir -p "$WORK/pw"
   (cd "$WORK/pw" && echo '{"private":true}' >package.json &&
-    npm24 install --no-save playwright-core@1 >/dev/null)
+    npm24 install --no-save playwright-core@1.65.2 >/dev/null)
 fi
 step "done"
 echo "e2e install time: $(( $(date +%s) - T0 )) s"
