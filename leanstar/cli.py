@@ -184,11 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     prove.add_argument("--theorem", help="only this theorem (default: every `sorry` proof)")
     prove.add_argument(
         "--budget",
-        default="8x1x20",
-        help="attempts x samples-per-step x steps: 8x1x20 = 8 sampling chains of 20 tactic "
-        "calls; 1x8x20 = best-first search, 8 candidates per expansion, 20 expansions",
+        help="attempts x samples-per-step x steps (default 8x1x20, as the editor's Prove): "
+        "8x1x20 = 8 sampling chains of 20 tactic calls; "
+        "1x8x20 = best-first search, 8 candidates per expansion, 20 expansions",
     )
-    prove.add_argument("--time", type=positive_float, default=120.0, help="seconds per theorem")
+    prove.add_argument("--time", type=positive_float, help="seconds per `sorry` (default 120)")
     where = prove.add_mutually_exclusive_group()
     where.add_argument("--out", type=output_file, help="write the proved file here")
     where.add_argument("--in-place", action="store_true", help="rewrite FILE itself")
@@ -784,11 +784,12 @@ def run_prove(args: argparse.Namespace, console: Console) -> int:
 async def _prove(args: argparse.Namespace, console: Console) -> int:
     """Search at every `sorry` (of `--theorem`, else of the file) and replace exactly those
     tokens (`leanstar.holes`); the file is otherwise written back byte for byte."""
+    from leanstar.evaluate import PROVE_BUDGET, PROVE_TIME_S
     from leanstar.holes import find_holes, prove_holes
     from leanstar.lean.edit import SourceFile, splice
     from leanstar.lean.session import LspProofSession
 
-    budget = _budget(args.budget, args.time)
+    budget = _budget(args.budget or PROVE_BUDGET, args.time or PROVE_TIME_S)
     source = SourceFile.read(args.file)
     view = source.view()
     holes = find_holes(view.text, str(args.file), theorem=args.theorem)

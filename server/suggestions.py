@@ -381,7 +381,7 @@ class SuggestionEngine:
         `span` (declaration start and proof end offsets in `doc.text`) and `replacements`
         (start, end, new text): the LSP layer makes them a versioned edit, re-based or
         refused when the document changed during the search."""
-        from leanstar.evaluate import Budget
+        from leanstar.evaluate import PROVE_BUDGET, PROVE_TIME_S, Budget
         from leanstar.holes import find_holes, prove_holes
         from leanstar.lean.edit import Replacement, splice
 
@@ -402,7 +402,7 @@ class SuggestionEngine:
             )
         session = await self._session_for(doc)
         proposer = self._model()
-        budget = Budget(attempts=4, samples=1, steps=16, time_s=120.0)
+        budget = Budget.parse(PROVE_BUDGET, time_s=PROVE_TIME_S)
         _say(report, f"searching for a proof of {source.name}")
         watched = _Watched(session, report)
         if holes:

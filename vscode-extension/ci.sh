@@ -38,4 +38,13 @@ npm test
 echo "== npm run package (.vsix, offline)"
 npm run package
 ls -l ./*.vsix
-LEANSTAR_E2E_PYTHON="${LEANSTAR_E2E_PYTHON:-${python:-python3}}" bash e2e/run.sh  # real-editor test (e2e/run.sh)
+# The real-editor test (e2e/run.sh). Some of its steps depend on what the small default model
+# samples, so a failed run is run once more in a fresh profile (install kept), and says so; the
+# first run's screenshots stay in e2e/artifacts-first-try/.
+export LEANSTAR_E2E_PYTHON="${LEANSTAR_E2E_PYTHON:-${python:-python3}}"
+if ! bash e2e/run.sh; then
+    echo "== e2e: FAILED on the first try; running the scenario once more (first try's artefacts:" \
+        "e2e/artifacts-first-try/)"
+    rm -rf e2e/artifacts-first-try && mv e2e/artifacts e2e/artifacts-first-try
+    LEANSTAR_E2E_SKIP_SETUP=1 bash e2e/run.sh
+fi
