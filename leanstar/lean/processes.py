@@ -23,10 +23,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 import uuid
 from pathlib import Path
 
 TAG_ENV = "LEANSTAR_PROCESS_TREE"
+KILL_WAIT_S = 5.0  # how long kill_tree waits for SIGKILLed members to be gone
 _PROC = Path("/proc")
 
 
@@ -107,6 +109,12 @@ def kill_tree(pid: int, tag: str | None = None) -> list[int]:
     if pid != own_group:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
+    # 4. SIGKILL is delivered asynchronously (seconds on a loaded machine): return only once
+    # the tree is gone, so a caller that restarts Lean never runs beside the old one. These
+    # are not our children, so there is nothing to wait on but /proc; bounded.
+    deadline = time.monotonic() + KILL_WAIT_S
+    while any(is_running(member) for member in tree) and time.monotonic() < deadline:
+        time.sleep(0.01)
     return tree
 
 
