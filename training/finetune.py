@@ -184,7 +184,7 @@ def finetune(
         "steps": trainer.state.global_step,
         "train_loss": round(output.training_loss, 4) if output.training_loss else None,
         "tokens": trainer.state.num_input_tokens_seen,
-        "train_s": round(metrics.train_s(), 1),
+        "train_s": round(metrics.train_s(), 3),  # short runs: 0.1 s would skew tokens/s
         "tokens_per_s": round(metrics.tokens_per_s(trainer.state.num_input_tokens_seen), 1),
         "wall_s": round(wall, 1),
         "resumed_from_step": resumed_from,
