@@ -799,7 +799,9 @@ async def _prove(args: argparse.Namespace, console: Console) -> int:
 
     def show(result) -> None:
         if not args.json:
-            mark = "[bold green]proved[/]" if result.replacement else "[red]not proved[/]"
+            # "found", not "proved": the whole theorem still faces the final gate below, and
+            # only the summary line says what was proved and written.
+            mark = "[green]found a proof for[/]" if result.replacement else "[red]no proof for[/]"
             console.print(f"{mark} {escape(result.hole.name)} (line {result.hole.line + 1})")
             if result.replacement:
                 console.print(escape(result.replacement))
