@@ -109,6 +109,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from leanstar.lean.lexer import ID_FIRST as _ID_FIRST
+from leanstar.lean.lexer import ID_REST as _ID_REST
 from leanstar.lean.lexer import lex
 
 # What every backend accepts as a guard: tactic text -> the reason to refuse it, or None.
@@ -117,18 +119,6 @@ Guard = Callable[[str], "str | None"]
 MAX_TACTIC_CHARS = 4096
 MAX_PROOF_CHARS = 65536  # a whole proof checked at once (`check_proof`): same rules, more room
 
-# --- Lean's identifier characters (Lean 4 `isLetterLike`, `isSubScriptAlnum`) ---------------
-_LETTER_LIKE = (
-    "\u03b1-\u03ba\u03bc-\u03c9"  # Greek small letters except λ
-    "\u0391-\u039f\u03a1\u03a2\u03a4-\u03a9"  # Greek capitals except Π and Σ
-    "\u03ca-\u03fb"  # Coptic
-    "\u1f00-\u1ffe"  # polytonic Greek
-    "\u2100-\u214f"  # letter-like symbols (ℕ, ℝ, ...)
-    "\U0001d49c-\U0001d59f"  # script, double-struck and fraktur letters
-)
-_SUBSCRIPTS = "\u2080-\u2089\u2090-\u209c\u1d62-\u1d6a\u2c7c"
-_ID_FIRST = f"A-Za-z_{_LETTER_LIKE}"
-_ID_REST = f"{_ID_FIRST}0-9'!?{_SUBSCRIPTS}"
 # A name: components of identifier characters or «guillemet-quoted» text, joined by dots.
 _COMPONENT = f"(?:«[^»]*»|[{_ID_FIRST}][{_ID_REST}]*)"
 _NAME = re.compile(f"{_COMPONENT}(?:\\.{_COMPONENT})*(%?)")
