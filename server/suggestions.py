@@ -35,7 +35,7 @@ from leanstar.errors import (
 )
 from leanstar.lean.cursor import Site, TacticAt, site_at, tactic_at
 from leanstar.lean.session import LspProofSession
-from leanstar.lean.source import find_theorems, tactic_blocks
+from leanstar.lean.source import find_theorems
 from leanstar.lean.toolchain import Toolchain, find_project_root, find_toolchain
 from leanstar.proofs import (
     Candidate,
@@ -541,6 +541,7 @@ class _Watched:
         self._report = report
         self.tried = 0
         self.depth = 0
+        self._depth_of: dict[str, int] = {}  # proof text so far -> tactics Lean accepted on it
         self._said = 0.0
 
     def __getattr__(self, name: str) -> Any:
@@ -549,8 +550,14 @@ class _Watched:
     async def try_tactics(self, state: ProofState, tactics: list[str]) -> list[Outcome]:
         outcomes = await self._session.try_tactics(state, tactics)
         self.tried += len(tactics)
-        if any(isinstance(o, Progress | Proved) for o in outcomes):
-            self.depth = max(self.depth, len(tactic_blocks(state.proof)) + 1)
+        # Depth by the search's own path (a state's depth is its parent's + 1): counting the
+        # tactic blocks of the proof text saw one block inside a `·` bullet at a `sorry`.
+        here = self._depth_of.get(state.proof, 0) + 1
+        for outcome in outcomes:
+            if isinstance(outcome, Progress):
+                self._depth_of[outcome.state.proof] = here
+            if isinstance(outcome, Progress | Proved):
+                self.depth = max(self.depth, here)
         now = time.monotonic()
         if self._report is not None and now - self._said >= 0.5:
             self._said = now
