@@ -33,6 +33,7 @@ from leanstar.errors import (
     ModelUnavailable,
     TheoremNotFound,
 )
+from leanstar.faithfulness import check_thought
 from leanstar.lean.cursor import Site, TacticAt, site_at, tactic_at
 from leanstar.lean.session import LspProofSession
 from leanstar.lean.source import find_theorems
@@ -84,6 +85,10 @@ class Suggestion:
     goals_after: tuple[str, ...]
     score: float
     message: str | None = None
+    # Whether the thought is true of the state it was written for (leanstar.faithfulness),
+    # and if not, why: the user sees which thoughts were checked and how.
+    faithful: bool = True
+    unfaithful_because: str | None = None
 
     @property
     def accepted(self) -> bool:
@@ -99,6 +104,9 @@ class Suggestion:
         }
         if self.message is not None:
             data["message"] = self.message
+        data["faithful"] = self.faithful
+        if self.unfaithful_because is not None:
+            data["unfaithfulBecause"] = self.unfaithful_because
         return data
 
 
@@ -296,10 +304,11 @@ class SuggestionEngine:
                 "the Lean worker stopped while checking the candidates; it restarts for "
                 "the next request (try again)"
             )
-        suggestions = [_suggestion(c, o) for c, o in zip(unique, outcomes, strict=True)]
+        suggestions = [_suggestion(c, o, state.pp) for c, o in zip(unique, outcomes, strict=True)]
         if empty:
             log.info("%d of %d samples held no tactic", empty, len(candidates))
-        suggestions.sort(key=lambda s: (RANK[s.outcome], -s.score))
+        # Lean's verdict first, then a thought true of the state before one that misquotes it.
+        suggestions.sort(key=lambda s: (RANK[s.outcome], not s.faithful, -s.score))
         return tuple(suggestions)
 
     async def _goals(self, session: LspProofSession, site: Site) -> tuple[str, ...]:
@@ -568,11 +577,12 @@ class _Watched:
 # -- helpers --------------------------------------------------------------------------------
 
 
-def _suggestion(candidate: Candidate, outcome: Outcome) -> Suggestion:
+def _suggestion(candidate: Candidate, outcome: Outcome, state_pp: str) -> Suggestion:
     kind = outcome_kind(outcome)
     message = outcome.message if isinstance(outcome, Failed) else None
     if kind == "timeout":
         message = f"Lean did not finish within {outcome.seconds:.0f}s"  # type: ignore[union-attr]
+    check = check_thought(state_pp, candidate.thought, tactic=candidate.tactic)
     return Suggestion(
         candidate.thought,
         candidate.tactic.strip("\n"),
@@ -580,6 +590,8 @@ def _suggestion(candidate: Candidate, outcome: Outcome) -> Suggestion:
         _goals_after(outcome),
         round(candidate.score, 4),
         message,
+        faithful=check.faithful,
+        unfaithful_because=None if check.faithful else check.summary(),
     )
 
 

@@ -29,6 +29,21 @@ const reply: SuggestResult = {
 };
 
 describe('toQuickPickItems', () => {
+    it('marks a thought the server found untrue of the goal, with the reason', () => {
+        const misquoting = {
+            ...reply,
+            candidates: [
+                { ...reply.candidates[0], faithful: false, unfaithfulBecause: '`p ∧ q` is not the goal' },
+                { ...reply.candidates[1], faithful: true },
+            ],
+        };
+        const pickable = toQuickPickItems(misquoting).filter((i) => i.kind !== QuickPickItemKind.Separator);
+        expect(pickable[0].detail).toBe(
+            '$(warning) thought not true of the goal (`p ∧ q` is not the goal): Adding zero changes nothing; simp knows it.',
+        );
+        expect(pickable[1].detail).toBe(reply.candidates[1].thought);
+    });
+
     it('shows accepted tactics with the verdict and the whole thought, rejected ones apart and not pickable', () => {
         const items = toQuickPickItems(reply);
         const pickable = items.filter((i) => i.kind !== QuickPickItemKind.Separator);

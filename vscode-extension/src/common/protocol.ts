@@ -39,6 +39,9 @@ export interface SuggestCandidate {
     goalsAfter: string[];
     score: number;
     message?: string;
+    /** Whether the thought is true of the proof state (leanstar/faithfulness.py); why not. */
+    faithful?: boolean;
+    unfaithfulBecause?: string;
     /**
      * The exact edit that writes the tactic where Lean checked it (the server's cursor rule,
      * leanstar/lean/cursor.py), valid for the document version in SuggestResult.version.

@@ -59,7 +59,12 @@ export function toQuickPickItems(result: SuggestResult): CandidateItem[] {
     const items: CandidateItem[] = accepted.map((candidate) => ({
         label: firstLine(candidate.tactic),
         description: verdict(candidate) + (candidate.tactic.includes('\n') ? ' · several lines' : ''),
-        detail: flat(candidate.thought),
+        // A thought that misquotes the state is still shown (the tactic is Lean-checked), but
+        // marked, with the reason, so it is never read as an explanation.
+        detail:
+            candidate.faithful === false
+                ? `$(warning) thought not true of the goal (${candidate.unfaithfulBecause ?? 'unchecked'}): ${flat(candidate.thought)}`
+                : flat(candidate.thought),
         candidate,
     }));
     if (rejected.length > 0) {
