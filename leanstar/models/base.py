@@ -6,6 +6,7 @@ Search, the editor and training hold a `Generator` and never know which backend 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -40,3 +41,27 @@ class Generator(Protocol):
     ) -> list[list[Sample]]: ...
 
     async def aclose(self) -> None: ...
+
+
+class InProcessGenerator:
+    """The Generator protocol's async side for backends that run the model in this process
+    (transformers, CTranslate2, vLLM): the blocking `_generate_blocking` runs in a worker
+    thread, so the event loop keeps serving Lean and the editor meanwhile."""
+
+    def _generate_blocking(
+        self, prompts: list[str], params: SamplingParams, beams: bool = False
+    ) -> list[list[Sample]]:
+        raise NotImplementedError
+
+    async def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Sample]]:
+        """For each prompt, `params.n` samples (greedy copies when temperature == 0)."""
+        if params.n < 1:
+            raise ValueError(f"n must be at least 1, got {params.n}")
+        return await asyncio.to_thread(self._generate_blocking, list(prompts), params)
+
+    async def generate_beams(
+        self, prompts: Sequence[str], width: int, *, max_tokens: int = 512, stop: Sequence[str] = ()
+    ) -> list[list[Sample]]:
+        """For each prompt, the `width` best sequences of a beam search, best first."""
+        params = SamplingParams(n=width, temperature=0.0, max_tokens=max_tokens, stop=tuple(stop))
+        return await asyncio.to_thread(self._generate_blocking, list(prompts), params, True)

@@ -16,19 +16,18 @@ formats' markers are) also ends decoding at once, as the end-of-sequence token d
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import json
 import math
 import os
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from leanstar.errors import ModelError, ModelUnavailable
-from leanstar.models.base import Sample, SamplingParams
+from leanstar.models.base import InProcessGenerator, Sample, SamplingParams
 from leanstar.models.hf import cut_at_stop
 from leanstar.models.threads import inference_threads
 
@@ -81,7 +80,7 @@ def find_ct2_dir(path: str | Path) -> Path | None:
     return None
 
 
-class CT2Generator:
+class CT2Generator(InProcessGenerator):
     """`CT2Generator("path")`: a CTranslate2 model folder, or a folder with one in `ct2/`.
 
     device: "cpu", "cuda" or "auto". compute_type: "float32" (default, else
@@ -163,19 +162,6 @@ class CT2Generator:
         return generator, tokenizer
 
     # -- the Generator protocol -------------------------------------------------------
-
-    async def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Sample]]:
-        """For each prompt, `params.n` samples (greedy copies when temperature == 0)."""
-        if params.n < 1:
-            raise ValueError(f"n must be at least 1, got {params.n}")
-        return await asyncio.to_thread(self._generate_blocking, list(prompts), params)
-
-    async def generate_beams(
-        self, prompts: Sequence[str], width: int, *, max_tokens: int = 512, stop: Sequence[str] = ()
-    ) -> list[list[Sample]]:
-        """For each prompt, the `width` best sequences of a beam search, best first."""
-        params = SamplingParams(n=width, temperature=0.0, max_tokens=max_tokens, stop=tuple(stop))
-        return await asyncio.to_thread(self._generate_blocking, list(prompts), params, True)
 
     async def aclose(self) -> None:
         """Drop the model so its memory can be freed."""

@@ -15,7 +15,6 @@ token likewise), as vLLM counts them.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import threading
 from collections.abc import Callable, Sequence
@@ -23,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from leanstar.errors import ModelError, ModelUnavailable
-from leanstar.models.base import Sample, SamplingParams
+from leanstar.models.base import InProcessGenerator, Sample, SamplingParams
 from leanstar.models.threads import inference_threads
 
 
-class HFGenerator:
+class HFGenerator(InProcessGenerator):
     """`HFGenerator("path/to/checkpoint")`, or a loaded model with `tokenizer=`.
 
     device: "cpu", "cuda" or "auto" (cuda when available). dtype: "auto" (bfloat16 on
@@ -123,19 +122,6 @@ class HFGenerator:
             self.tokenizer.pad_token = self.tokenizer.eos_token
 
     # -- the Generator protocol -------------------------------------------------------
-
-    async def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Sample]]:
-        """For each prompt, `params.n` samples (greedy copies when temperature == 0)."""
-        if params.n < 1:
-            raise ValueError(f"n must be at least 1, got {params.n}")
-        return await asyncio.to_thread(self._generate_blocking, list(prompts), params)
-
-    async def generate_beams(
-        self, prompts: Sequence[str], width: int, *, max_tokens: int = 512, stop: Sequence[str] = ()
-    ) -> list[list[Sample]]:
-        """For each prompt, the `width` best sequences of a beam search, best first."""
-        params = SamplingParams(n=width, temperature=0.0, max_tokens=max_tokens, stop=tuple(stop))
-        return await asyncio.to_thread(self._generate_blocking, list(prompts), params, True)
 
     async def aclose(self) -> None:
         """Drop the model so its memory can be freed."""

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from leanstar.errors import ModelError, ModelUnavailable
-from leanstar.models.base import Sample, SamplingParams
+from leanstar.models.base import InProcessGenerator, Sample, SamplingParams
 from leanstar.models.hf import cut_at_stop
 
 INSTALL_HINT = "pip install 'leanstar[vllm]' on a machine with an NVIDIA GPU"
 
 
-class VLLMGenerator:
+class VLLMGenerator(InProcessGenerator):
     """`VLLMGenerator("path/or/hub-id", tensor_parallel_size=2)`; extra keyword arguments
     go to `vllm.LLM` (e.g. max_model_len, enforce_eager, enable_prefix_caching)."""
 
@@ -74,12 +74,6 @@ class VLLMGenerator:
                     "GPU is free, and gpu_memory_utilization / max_model_len"
                 ) from exc
         return self._llm
-
-    async def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Sample]]:
-        """For each prompt, `params.n` samples (greedy copies when temperature == 0)."""
-        if params.n < 1:
-            raise ValueError(f"n must be at least 1, got {params.n}")
-        return await asyncio.to_thread(self._generate_blocking, list(prompts), params)
 
     async def generate_beams(
         self, prompts: Sequence[str], width: int, *, max_tokens: int = 512, stop: Sequence[str] = ()
