@@ -21,8 +21,6 @@ from __future__ import annotations
 # library's light parts; rich, asyncio, the library and the language server are imported
 # by the handlers that use them.
 import argparse
-import contextlib
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,13 +37,11 @@ from leanstar.cliargs import (
     temperature,
     text_file,
 )
+from leanstar.entry import dispatch, exit_fast, exit_status
 from leanstar.errors import LeanstarError, ModelError
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-# Modules whose interpreter teardown is slow (torch: about 1.2 s) and useless at exit.
-_SLOW_TEARDOWN = frozenset({"torch", "ctranslate2", "vllm"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,66 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return dispatch(args)
 
 
-def exit_status(exc: SystemExit) -> int:
-    """The status a SystemExit stands for (argparse raises it with an int or None)."""
-    return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-
-
 def entry() -> NoReturn:
     """The `leanstar` console script: `main()`, then `exit_fast` (tests call `main`)."""
     exit_fast(main())
-
-
-def exit_fast(code: int) -> NoReturn:
-    """Exit with `code`; after a model backend was loaded, skip the interpreter teardown
-    (freeing torch's objects one by one takes over a second and achieves nothing)."""
-    if not _SLOW_TEARDOWN & sys.modules.keys():
-        sys.exit(code)
-    if "logging" in sys.modules:
-        sys.modules["logging"].shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to say
-            stream.flush()
-    os._exit(code)
-
-
-def dispatch(args: argparse.Namespace) -> int:
-    """Run a parsed command's handler (`args.run`): logging set up, errors printed as one
-    plain line on stderr (exit 2), an interrupt reported (exit 130). Shared with
-    `leanstar-train`."""
-    import logging
-
-    from rich.console import Console
-
-    log = logging.getLogger("leanstar")
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    console = Console(stderr=False, highlight=False)
-    try:
-        return int(args.run(args, console) or 0)
-    except LeanstarError as exc:
-        log.debug("error", exc_info=True)
-        return _error(str(exc))
-    except OSError as exc:  # a file that vanished or filled the disk while we ran
-        log.debug("error", exc_info=True)
-        where = f": {exc.filename}" if exc.filename else ""
-        return _error(f"{exc.strerror or exc}{where}")
-    except KeyboardInterrupt:
-        print(
-            "interrupted; finished results are kept: run the same command again to resume",
-            file=sys.stderr,
-            flush=True,
-        )
-        return 130
-
-
-def _error(message: str) -> int:
-    """Print `message` as one plain line on stderr (no markup, no wrapping); exit status 2."""
-    line = "; ".join(part.strip() for part in message.splitlines() if part.strip())
-    print(f"error: {line}", file=sys.stderr, flush=True)
-    return 2
 
 
 def escape(text: str) -> str:
@@ -267,7 +206,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         "(for Mathlib projects: vllm:ScalableMath/Lean-STaR-plus on a GPU)",
     )
     parser.add_argument("--format", default=None, help="prompt format (default: the model's)")
-    parser.add_argument("--token", help="token for a leanstar model server (ws://)")
+    parser.add_argument(
+        "--token", help="token of a leanstar model server (ws://) or API key (openai:)"
+    )
     parser.add_argument(
         "--temperature", type=temperature, default=0.7, help="sampling temperature (0.7)"
     )
@@ -604,22 +545,10 @@ async def _answering_proposer(args: argparse.Namespace):
     return proposer
 
 
-def _load_model(spec: str, **options: Any):
-    """`load_generator(spec)`, with a spec it cannot read reported as a ModelError (one line,
-    exit 2) rather than a ValueError."""
-    from leanstar.models.loading import load_generator
-
-    try:
-        return load_generator(spec, **options)
-    except ValueError as exc:
-        raise ModelError(f"--model {spec}: {exc}") from exc
-
-
 def _proposer(args: argparse.Namespace):
-    """The model named on the command line (else the packaged default) as a Proposer."""
-    from leanstar.models.loading import default_model_spec, resolve_format
-    from leanstar.prompt import get_format
-    from leanstar.search import Proposer
+    """The model named on the command line (else the packaged default) as a Proposer,
+    its in-process weights loaded now: a model that cannot load stops the command here."""
+    from leanstar.models.loading import default_model_spec, load_proposer
 
     args.model = args.model or default_model_spec()
     if not args.model:
@@ -628,24 +557,13 @@ def _proposer(args: argparse.Namespace):
             "(hf:PATH, openai:URL#MODEL, ws://HOST:PORT, ...), or train one with "
             "`leanstar-train pipeline --config configs/embedded.toml`"
         )
-    from leanstar.models.batching import BatchingGenerator
-    from leanstar.models.ct2 import CT2Generator
-    from leanstar.models.hf import HFGenerator
-
-    options = {"token": args.token} if args.token and args.model.startswith("ws") else {}
-    name = resolve_format(args.model, args.format)
-    generator = _load_model(args.model, prompt_format=args.format, **options)
-    # Load in-process weights now: a model that cannot load says so and stops the command
-    # here, instead of every search failing into "0/1 proved".
-    load = getattr(generator, "load", None)
-    if callable(load):
-        load()
-    if isinstance(generator, HFGenerator | CT2Generator):
-        # An in-process model answers one call at a time: theorems searched concurrently
-        # share its calls (the model server and vLLM batch by themselves).
-        generator.batch_size = 16
-        generator = BatchingGenerator(generator, max_batch=64)
-    return Proposer(generator, get_format(name), temperature=args.temperature)
+    return load_proposer(
+        args.model,
+        prompt_format=args.format,
+        api_key=args.token,
+        temperature=args.temperature,
+        preload=True,
+    )
 
 
 def run_suggest(args: argparse.Namespace, console: Console) -> int:
@@ -705,7 +623,7 @@ def run_explain(args: argparse.Namespace, console: Console) -> int:
 async def _explain(args: argparse.Namespace, console: Console) -> int:
     from leanstar.explain import explain_tactic
     from leanstar.lean.session import LspProofSession
-    from leanstar.models.loading import default_model_spec
+    from leanstar.models.loading import default_model_spec, load_proposer
     from leanstar.prompt import DEFAULT_FORMAT
     from leanstar.proofs import NO_GOALS, Failed, Progress, Proved
 
@@ -728,7 +646,7 @@ async def _explain(args: argparse.Namespace, console: Console) -> int:
             proposer = _proposer(args)
             generator, prompt_format = proposer.generator, proposer.format.name
         if args.oracle:
-            oracle = _load_model(args.oracle)
+            oracle = load_proposer(args.oracle).generator  # writes rationales, not steps
     try:
         explanation = await explain_tactic(
             state_before,

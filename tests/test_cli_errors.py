@@ -170,7 +170,7 @@ def test_exit_fast_flushes_and_skips_the_teardown() -> None:
     code = (
         "import atexit, sys\n"
         "import ctranslate2  # a model backend: its teardown is skipped\n"
-        "from leanstar.cli import exit_fast\n"
+        "from leanstar.entry import exit_fast\n"
         "atexit.register(lambda: print('teardown ran'))\n"
         "print('result', end='')\n"
         "print('note', file=sys.stderr, end='')\n"

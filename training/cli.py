@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from leanstar import __version__
-from leanstar.cli import dispatch, exit_fast, exit_status
+from leanstar.entry import dispatch, exit_fast, exit_status
 from leanstar.cliargs import (
     Invalid,
     Parser,
