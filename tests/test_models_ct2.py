@@ -47,7 +47,8 @@ def hf(checkpoint):
 
 @pytest.fixture(scope="module")
 def ct2(checkpoint):
-    return CT2Generator(checkpoint, batch_size=4)
+    # float32: the numbers equal to the transformers path's (int8, the CPU default, is close)
+    return CT2Generator(checkpoint, compute_type="float32", batch_size=4)
 
 
 def hf_logprobs(hf: HFGenerator, prompt: str, ids: list[int]) -> list[float]:
@@ -155,6 +156,14 @@ def test_transformers_generation_sets_torch_threads(checkpoint):
     assert torch.get_num_threads() == 1
 
 
+def test_cpu_computes_in_int8_unless_told(monkeypatch, checkpoint):
+    monkeypatch.delenv(COMPUTE_TYPE_ENV, raising=False)
+    assert CT2Generator(checkpoint).compute_type == "int8"
+    assert CT2Generator(checkpoint, device="cuda").compute_type == "default"
+    monkeypatch.setenv(COMPUTE_TYPE_ENV, "float32")
+    assert CT2Generator(checkpoint).compute_type == "float32"
+
+
 async def test_int8_is_a_knob(monkeypatch, checkpoint):
     monkeypatch.setenv(COMPUTE_TYPE_ENV, "int8")
     generator = CT2Generator(checkpoint)
@@ -168,7 +177,7 @@ async def test_int8_is_a_knob(monkeypatch, checkpoint):
 async def test_the_packaged_model_runs_on_ct2_and_matches_its_transformers_weights(monkeypatch):
     """The default spec is the shipped conversion, and it decodes as the transformers
     weights do, ending steps on the format's stop token (one token, so decoding stops)."""
-    monkeypatch.delenv(COMPUTE_TYPE_ENV, raising=False)  # float32: the equal numbers
+    monkeypatch.setenv(COMPUTE_TYPE_ENV, "float32")  # the equal numbers (int8 is close)
     spec = default_model_spec()
     if spec is None:
         pytest.skip("this install has no packaged default model")

@@ -33,11 +33,13 @@ from leanstar.models.threads import inference_threads
 
 # The folder of an exported checkpoint that holds its CTranslate2 conversion.
 CT2_SUBDIR = "ct2"
-# What CTranslate2 computes in by default. float32 gives the transformers path's numbers
-# (log-probabilities equal to 1e-4); "int8" (quantized on load, $LEANSTAR_CT2_COMPUTE_TYPE
-# or compute_type=) is faster, with pass@k unchanged within noise on the held-out split
-# (benchmarks/ct2_passk.py), but its log-probabilities are approximate.
-DEFAULT_COMPUTE_TYPE = "float32"
+# What CTranslate2 computes in unless told ($LEANSTAR_CT2_COMPUTE_TYPE or compute_type=).
+# On CPU, int8 (weights quantized on load): 2x faster than float32 on one thread (8 samples
+# of the packaged model: 72 vs 155 ms, benchmarks/generate.py), and pass@4 on the held-out
+# split unchanged within noise (int8 71 and 73/149, float32 73 and 72/149,
+# benchmarks/ct2_passk.py); its log-probabilities are close to, not equal to, the
+# transformers path's. "float32" gives the equal numbers. On a GPU: the model's own type.
+CPU_COMPUTE_TYPE = "int8"
 COMPUTE_TYPE_ENV = "LEANSTAR_CT2_COMPUTE_TYPE"
 # Files a CTranslate2 model folder needs besides its weights, copied in by the conversion
 # so the folder stands alone (the tokenizer, the prompt-format record).
@@ -64,6 +66,11 @@ def _drop_loaded_models() -> None:
         generator.generator = None
 
 
+def default_compute_type(device: str) -> str:
+    """int8 on CPU (see CPU_COMPUTE_TYPE); elsewhere the model's own type."""
+    return CPU_COMPUTE_TYPE if device == "cpu" else "default"
+
+
 def is_ct2_dir(path: str | Path) -> bool:
     """Whether `path` is a CTranslate2 model folder (its weights and config)."""
     folder = Path(path)
@@ -83,8 +90,9 @@ def find_ct2_dir(path: str | Path) -> Path | None:
 class CT2Generator(InProcessGenerator):
     """`CT2Generator("path")`: a CTranslate2 model folder, or a folder with one in `ct2/`.
 
-    device: "cpu", "cuda" or "auto". compute_type: "float32" (default, else
-    $LEANSTAR_CT2_COMPUTE_TYPE), "int8", ... (any CTranslate2 compute type). threads: CPU
+    device: "cpu", "cuda" or "auto". compute_type: any CTranslate2 compute type
+    ("int8", "float32", ...); default $LEANSTAR_CT2_COMPUTE_TYPE, else
+    `default_compute_type(device)`. threads: CPU
     threads for the forward passes (default 1, or $LEANSTAR_THREADS; see
     leanstar/models/threads.py). batch_size: prompts per call to CTranslate2 (each brings
     `n` sequences).
@@ -104,7 +112,7 @@ class CT2Generator(InProcessGenerator):
         self.path = Path(path)
         self.device = device
         env = os.environ.get(COMPUTE_TYPE_ENV, "").strip()
-        self.compute_type = compute_type or env or DEFAULT_COMPUTE_TYPE
+        self.compute_type = compute_type or env or default_compute_type(device)
         self.threads = inference_threads(threads)
         self.batch_size = batch_size
         self.generator: Any = None
@@ -309,7 +317,9 @@ class CT2Generator(InProcessGenerator):
             ids, finish = body[:kept], "stop"
         token_logprobs = tuple(logprobs[: len(ids)])
         if any(math.isnan(lp) for lp in token_logprobs):
-            raise ModelError("the model produced NaN log-probabilities; try compute_type='float32'")
+            raise ModelError(
+                "the model produced NaN log-probabilities; try LEANSTAR_CT2_COMPUTE_TYPE=float32"
+            )
         return Sample(
             text=text,
             logprob=sum(token_logprobs),
