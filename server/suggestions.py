@@ -5,7 +5,7 @@ The LSP handlers (server/lsp.py) stay thin and call one `SuggestionEngine`, whic
 - Lean: one `LspProofSession` (a pool of Lean workers) per toolchain, found with
   `find_toolchain(file)` (the file's Lake project, `lean` on PATH, else the embedded Lean).
   Every candidate is checked there before it is shown.
-- the model: the spec from the settings through `load_generator`, as a search `Proposer`,
+- the model: the spec from the settings through `load_proposer`, as a search `Proposer`,
   reloaded when the model settings change.
 - a cache of results keyed by (uri, document version, line, index): code actions, hover
   and ghost text read it; a new version of a document cancels its work still in flight.
@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from leanstar.errors import (
     LeanError,
     LeanstarError,
     ModelUnavailable,
+    StaleRequest,
     TheoremNotFound,
 )
 from leanstar.faithfulness import check_thought
@@ -55,14 +55,7 @@ T = TypeVar("T")
 
 MAX_DOCUMENT_CHARS = 2_000_000  # larger documents are refused with a message, not checked
 CACHE_ENTRIES = 256
-# A token for OpenAI-compatible endpoints travels through the environment (that is how
-# OpenAIGenerator reads keys, so it is never logged).
-TOKEN_ENV = "LEANSTAR_MODEL_TOKEN"
 RANK = {"proved": 0, "progress": 1, "timeout": 2, "failed": 3}
-
-
-class StaleRequest(LeanstarError):
-    """The document changed while the request ran (LSP ContentModified)."""
 
 
 @dataclass(frozen=True)
@@ -506,8 +499,7 @@ class SuggestionEngine:
         """The Proposer for the current model settings (loaded once per settings)."""
         if self._proposer is not None and self._proposer_key == self._model_key():
             return self._proposer
-        from leanstar.models.loading import default_model_spec, load_generator, resolve_format
-        from leanstar.prompt import get_format
+        from leanstar.models.loading import default_model_spec, load_proposer
 
         spec = self.settings.model or self.default_model or default_model_spec()
         if not spec:
@@ -516,13 +508,19 @@ class SuggestionEngine:
                 "leanstar.model.backend to a model (hf:PATH, ws://HOST:PORT from "
                 "`leanstar serve`, openai:http://HOST:PORT/v1#MODEL)"
             )
-        options = _model_options(spec, self.settings)
-        name = resolve_format(spec, self.settings.prompt_format)
         try:
-            generator = load_generator(spec, prompt_format=self.settings.prompt_format, **options)
-        except ValueError as exc:
+            # The token goes to the client only, never into os.environ: every Lean process
+            # this server starts would inherit it. One quick retry: the editor would rather
+            # show "unreachable" than wait.
+            self._proposer = load_proposer(
+                spec,
+                prompt_format=self.settings.prompt_format,
+                api_key=self.settings.token or None,
+                timeout=self.settings.model_s,
+                retries=1,
+            )
+        except ModelUnavailable as exc:
             raise ModelUnavailable(f"leanstar.model.backend is not usable: {exc}") from exc
-        self._proposer = Proposer(generator, get_format(name))
         self._proposer_key = self._model_key()
         return self._proposer
 
@@ -597,23 +595,6 @@ def _suggestion(candidate: Candidate, outcome: Outcome, state_pp: str) -> Sugges
 
 def _goals_after(outcome: Outcome) -> tuple[str, ...]:
     return outcome.state.goals if isinstance(outcome, Progress) else ()
-
-
-def _model_options(spec: str, settings: ServerSettings) -> dict[str, Any]:
-    """Constructor options for the backend a spec names: timeouts, and the token."""
-    if spec.startswith(("ws://", "wss://")):
-        return {"token": settings.token or None, "timeout": settings.model_s}
-    if spec.startswith(("openai:", "openai-chat:")):
-        if settings.token:
-            os.environ[TOKEN_ENV] = settings.token
-        # One quick retry: the editor would rather show "unreachable" than wait.
-        return {
-            "timeout": settings.model_s,
-            "max_retries": 1,
-            "backoff": 0.2,
-            "api_key_env": TOKEN_ENV if settings.token else "OPENAI_API_KEY",
-        }
-    return {}
 
 
 def _check_document(doc: Document) -> None:

@@ -7,10 +7,13 @@ import json
 import pytest
 
 from leanstar.errors import FormatMismatch, ModelError, ModelUnavailable
+from leanstar.models.batching import BatchingGenerator
 from leanstar.models.hf import HFGenerator
 from leanstar.models.loading import (
+    IN_PROCESS_BATCH,
     SPEC_HELP,
     load_generator,
+    load_proposer,
     read_checkpoint_format,
     write_checkpoint_format,
 )
@@ -101,3 +104,49 @@ def test_malformed_metadata_is_a_model_error(tmp_path):
     (tmp_path / "leanstar.json").write_text('{"prompt_format": 3}')
     with pytest.raises(ModelError, match="must be a string"):
         read_checkpoint_format(tmp_path)
+
+
+# -- load_proposer: the one spec -> Proposer function of the CLI, the editor and training --
+
+
+def test_proposer_for_an_in_process_model_shares_its_calls(tmp_path):
+    write_checkpoint_format(tmp_path, "plain-cot")
+    proposer = load_proposer(f"hf:{tmp_path}", temperature=0.2, max_tokens=64, device="cpu")
+    assert proposer.format.name == "plain-cot"  # the format the checkpoint records
+    assert (proposer.temperature, proposer.max_tokens) == (0.2, 64)
+    assert isinstance(proposer.generator, BatchingGenerator)
+    inner = proposer.generator.inner
+    assert isinstance(inner, HFGenerator) and inner.batch_size == IN_PROCESS_BATCH
+    # vLLM batches by itself: not wrapped
+    assert isinstance(load_proposer(f"vllm:{tmp_path}").generator, VLLMGenerator)
+
+
+def test_proposer_takes_the_api_key_as_an_argument(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "from-env")
+    spec = "openai:http://127.0.0.1:8000/v1#m"
+    proposer = load_proposer(spec, api_key="from-argument", timeout=3.0, retries=1)
+    generator = proposer.generator
+    assert isinstance(generator, OpenAIGenerator)
+    assert (generator.timeout, generator.max_retries) == (3.0, 1)
+    assert generator._api_key == "from-argument"
+    assert load_proposer(spec).generator._api_key == "from-env"  # the documented fallback
+    remote = load_proposer("ws://127.0.0.1:8765", api_key="t0ken", timeout=2.0).generator
+    assert (remote.token, remote.timeout) == ("t0ken", 2.0)
+
+
+@pytest.mark.parametrize(
+    "spec", ["ftp:thing", "no/such/folder", "hf:", "openai:http://127.0.0.1:8000/v1", "openai:x#m"]
+)
+def test_proposer_errors_are_leanstar_errors_not_value_errors(spec):
+    with pytest.raises(ModelUnavailable) as info:
+        load_proposer(spec)
+    assert spec in str(info.value)
+    assert not isinstance(info.value, ValueError)
+
+
+def test_proposer_refuses_another_prompt_format(tmp_path):
+    write_checkpoint_format(tmp_path, "leanstar-chatml-sft")
+    with pytest.raises(FormatMismatch, match="leanstar-chatml-sft"):
+        load_proposer(f"hf:{tmp_path}", prompt_format="leanstar-chatml-cot")
+    with pytest.raises(FormatMismatch, match="no-such-format"):
+        load_proposer("openai:http://127.0.0.1:8000/v1#m", prompt_format="no-such-format")

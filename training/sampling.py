@@ -52,24 +52,18 @@ async def search_with_checkpoint(
     `model_dir`, read with the prompt format it records (or `prompt_format`)."""
     from leanstar.lean.session import LspProofSession
     from leanstar.lean.toolchain import find_toolchain
-    from leanstar.models.batching import BatchingGenerator
-    from leanstar.models.loading import load_generator, resolve_format
-    from leanstar.prompt import get_format
-    from leanstar.search import Proposer
+    from leanstar.models.loading import load_proposer, resolve_format
 
     fmt = resolve_format(str(model_dir), prompt_format)
-    chosen = sampling_backend(backend)
-    if chosen == "hf":
-        # Concurrent searches share model calls; on a CPU, forward batches of 16 keep the
-        # rows that finished early from waiting long for the longest one.
-        generator = BatchingGenerator(
-            load_generator(f"hf:{model_dir}", prompt_format=fmt, batch_size=16), max_batch=64
-        )
-    else:  # vLLM batches by itself
-        generator = load_generator(f"{chosen}:{model_dir}", prompt_format=fmt)
-    proposer = Proposer(
-        generator, get_format(fmt), temperature=temperature, max_tokens=max_new_tokens
+    # transformers: concurrent searches share batched model calls (load_proposer); vLLM
+    # batches by itself.
+    proposer = load_proposer(
+        f"{sampling_backend(backend)}:{model_dir}",
+        prompt_format=fmt,
+        temperature=temperature,
+        max_tokens=max_new_tokens,
     )
+    generator = proposer.generator
     toolchain = find_toolchain(None, explicit="embedded")
     session = LspProofSession.start(toolchain, workers=lean_workers, timeout=lean_timeout_s)
     try:

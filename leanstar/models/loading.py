@@ -1,5 +1,10 @@
-"""Turn a model spec string (from the command line or the editor settings) into a
-Generator, and read or write the prompt format a checkpoint was trained with.
+"""Turn a model spec string (from the command line, the editor settings or training) into
+a Generator or a search Proposer, and read or write the prompt format a checkpoint was
+trained with.
+
+    load_proposer(spec, api_key=..., timeout=...)   what the CLI, the editor and expert
+                                                   iteration call: format, batching, errors
+    load_generator(spec, **constructor_options)    the bare backend
 
     ct2:PATH                             CTranslate2 in this process   (CT2Generator)
     hf:PATH_OR_HUB_ID                    transformers in this process  (HFGenerator)
@@ -25,12 +30,15 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leanstar.errors import ModelError, ModelUnavailable
 from leanstar.models.base import Generator
 from leanstar.models.ct2 import CT2_SUBDIR, find_ct2_dir, is_ct2_dir
 from leanstar.prompt import DEFAULT_FORMAT, check_format, get_format
+
+if TYPE_CHECKING:
+    from leanstar.search import Proposer
 
 CHECKPOINT_META = "leanstar.json"
 
@@ -45,6 +53,80 @@ SPEC_HELP = (
     "ct2:PATH, hf:PATH_OR_HUB_ID, vllm:PATH_OR_HUB_ID, openai:http://host:port/v1#MODEL, "
     "openai-chat:http://host:port/v1#MODEL, ws://host:port (leanstar serve), or a local folder"
 )
+
+# An in-process model (transformers, CTranslate2) answers one call at a time, so concurrent
+# searches and editor requests share its calls through a BatchingGenerator; forward batches
+# of 16 keep the rows that finish early from waiting long for the longest one. vLLM and the
+# model servers batch by themselves.
+IN_PROCESS_BATCH = 16
+SHARED_BATCH = 64
+REMOTE_PREFIXES = ("ws://", "wss://")
+OPENAI_PREFIXES = ("openai:", "openai-chat:")
+
+
+def load_proposer(
+    spec: str,
+    *,
+    prompt_format: str | None = None,
+    api_key: str | None = None,
+    timeout: float | None = None,
+    retries: int | None = None,
+    temperature: float = 0.7,
+    max_tokens: int = 512,
+    preload: bool = False,
+    **backend_options: Any,
+) -> Proposer:
+    """The search `Proposer` for model `spec`: the one way a front door loads a model.
+
+    - `prompt_format`: the format to serve with (default: the one the checkpoint records);
+      a checkpoint recorded with another one is refused (FormatMismatch).
+    - `api_key`: the token of a leanstar model server (ws://) or the key of an OpenAI-compatible
+      endpoint; passed to the client, never put in the environment. Local models ignore it.
+    - `timeout` (seconds per request) and `retries` apply to network backends only.
+    - `temperature`, `max_tokens`: the Proposer's sampling settings.
+    - `preload`: load in-process weights now, so a model that cannot load says so here.
+    - `backend_options`: more constructor options of the backend `spec` names.
+
+    Every failure is a ModelError (ModelUnavailable for a spec or option that cannot be
+    used), never a ValueError.
+    """
+    from leanstar.search import Proposer
+
+    options = dict(backend_options)
+    if spec.startswith(REMOTE_PREFIXES):
+        options["token"] = api_key
+        if timeout is not None:
+            options["timeout"] = timeout
+    elif spec.startswith(OPENAI_PREFIXES):
+        options["api_key"] = api_key
+        if timeout is not None:
+            options["timeout"] = timeout
+        if retries is not None:
+            options["max_retries"] = retries
+    try:
+        name = resolve_format(spec, prompt_format)
+        generator = load_generator(spec, prompt_format=prompt_format, **options)
+        generator = _shared_if_in_process(generator, preload)
+    except ValueError as exc:  # a spec or option value the backend cannot use
+        raise ModelUnavailable(f"model {spec}: {exc}") from exc
+    return Proposer(generator, get_format(name), temperature=temperature, max_tokens=max_tokens)
+
+
+def _shared_if_in_process(generator: Generator, preload: bool) -> Generator:
+    """An in-process transformers or CTranslate2 model wrapped so that concurrent callers
+    share its calls (see IN_PROCESS_BATCH); other generators as they are."""
+    from leanstar.models.ct2 import CT2Generator
+    from leanstar.models.hf import HFGenerator
+
+    load = getattr(generator, "load", None)
+    if preload and callable(load):
+        load()
+    if not isinstance(generator, HFGenerator | CT2Generator):
+        return generator
+    from leanstar.models.batching import BatchingGenerator
+
+    generator.batch_size = IN_PROCESS_BATCH
+    return BatchingGenerator(generator, max_batch=SHARED_BATCH)
 
 
 def load_generator(spec: str, *, prompt_format: str | None = None, **options: Any) -> Generator:

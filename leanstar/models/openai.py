@@ -10,7 +10,8 @@ wants: the ChatML prompt is already built by `leanstar.prompt`); mode="chat" pos
 One request per prompt, a few in flight at once. Connection errors, timeouts, 429 and 5xx
 are retried with exponential backoff and jitter; after `max_retries` they become
 ModelUnavailable. An answer that is not an OpenAI-style completion is a ModelError. The
-API key is read from the environment variable `api_key_env` and never logged.
+API key is `api_key` when given (the editor's setting: never put in the environment, which
+every Lean process would inherit), else the environment variable `api_key_env`; never logged.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class OpenAIGenerator:
         base_url: str,
         model: str,
         *,
+        api_key: str | None = None,
         api_key_env: str = "OPENAI_API_KEY",
         mode: str = "completions",
         timeout: float = 60.0,
@@ -58,7 +60,7 @@ class OpenAIGenerator:
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
-        self._api_key = os.environ.get(api_key_env) or None
+        self._api_key = api_key or os.environ.get(api_key_env) or None
         self._limit = asyncio.Semaphore(max_concurrency)
         self._client: Any = None
 
