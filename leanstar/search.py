@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from leanstar.errors import LeanError, ModelError
+from leanstar.errors import LeanError, ModelError, SearchTimeUp
 from leanstar.lean.backend import ProofSession
 from leanstar.models.base import Generator, SamplingParams
 from leanstar.prompt import PromptFormat
@@ -205,10 +205,6 @@ class SearchResult:
         }
 
 
-class _OutOfTime(Exception):
-    """The wall-clock budget ran out while waiting (internal; becomes failure "time")."""
-
-
 class _Run:
     """Book-keeping shared by both searches: the result, the clock and timed waits."""
 
@@ -240,11 +236,11 @@ class _Run:
             if remaining <= 0:
                 # Close the coroutine we will not await (avoids "never awaited" warnings).
                 getattr(waiting, "close", lambda: None)()
-                raise _OutOfTime
+                raise SearchTimeUp
             try:
                 return await asyncio.wait_for(waiting, remaining)
             except asyncio.TimeoutError:
-                raise _OutOfTime from None
+                raise SearchTimeUp from None
         finally:
             elapsed = time.perf_counter() - start
             if kind == "model":
@@ -346,7 +342,7 @@ class _Run:
         theorem can go wrong into a reported failure."""
         try:
             reason = await body
-        except _OutOfTime:
+        except SearchTimeUp:
             reason = TIME
         except ModelError as exc:
             self.result.counts.model_errors += 1
@@ -418,7 +414,7 @@ async def sample_chains(
             if not live:
                 break
             if run.remaining() <= 0:
-                raise _OutOfTime
+                raise SearchTimeUp
             groups = await run.propose([chain.state for chain in live], 1, temperature)
             picks = [group[0] if group else Candidate("", "") for group in groups]
             # Chains at the same state share one try_tactics call; groups run in parallel.

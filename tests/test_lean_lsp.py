@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from leanstar.errors import LeanCrashed, TheoremNotFound
+from leanstar.errors import LeanCrashed, MemoryExceeded, TheoremNotFound
 from leanstar.lean.lsp import LspClient, position_of, utf16_column
-from leanstar.lean.pool import LeanWorker, MemoryExceeded, WorkerPool, tree_rss_mb
+from leanstar.lean.pool import LeanWorker, WorkerPool, tree_rss_mb
 from leanstar.lean.processes import is_running, members
 from leanstar.lean.session import LspProofSession
 from leanstar.lean.toolchain import Toolchain

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from leanstar.errors import LeanCrashed, LeanError
+from leanstar.errors import LeanCrashed, LeanError, LspError
 from leanstar.lean.processes import TAG_ENV, kill_tree, new_tag
 
 log = logging.getLogger(__name__)
@@ -67,14 +67,6 @@ class _Document:
     version: int
     diagnostics: dict[int, list[Diagnostic]] = field(default_factory=dict)
     fatal: dict[int, bool] = field(default_factory=dict)
-
-
-class LspError(LeanError):
-    """The server answered a request with a JSON-RPC error."""
-
-    def __init__(self, method: str, error: Mapping[str, Any]):
-        self.code = error.get("code")
-        super().__init__(f"Lean server error on {method}: {error.get('message', error)}")
 
 
 def _rpc_error(method: str, error: Mapping[str, Any]) -> LeanError:
@@ -320,10 +312,6 @@ class LspClient:
             },
         )
         return document.version
-
-    def close_document(self, uri: str) -> None:
-        if self._documents.pop(uri, None) is not None and self.alive:
-            self.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
 
     def has_document(self, uri: str) -> bool:
         return uri in self._documents

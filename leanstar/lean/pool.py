@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from leanstar.errors import LeanCrashed, LeanError
+from leanstar.errors import LeanCrashed, LeanError, MemoryExceeded
 from leanstar.lean.lsp import FAST_REPORTING, Diagnostic, LspClient, path_to_uri
 from leanstar.lean.processes import tree_rss_mb
 
@@ -37,10 +37,6 @@ DEFAULT_MEMORY_MB = 8192
 # ~9 GB of address space for ~100 MB resident, so an address-space rlimit cannot express a
 # memory cap; sampling the resident size (as LeanInteract and lean-lsp-mcp do) can.
 MEMORY_POLL_SECONDS = 0.2
-
-
-class MemoryExceeded(LeanCrashed):
-    """Lean used more memory than allowed and was killed."""
 
 
 class ServerSpec(Protocol):
