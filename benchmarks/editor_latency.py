@@ -11,6 +11,12 @@ server's time splits between the model and Lean (the result's `timing` field), o
 machine and then with one competing CPU-bound process that the script starts and kills
 (the normal case: Lean and other work share the cores); `--loads idle` for one of them.
 
+Goals: `--goals server` has the server's own Lean read the goal at the cursor (any editor);
+`--goals editor` answers the server's `leanstar/plainGoal` requests as the leanstar VS Code
+extension does (from the goal the Lean 4 extension already shows; here: the goal the
+server reported at that position during warm-up), so only the candidates' checks use
+Lean. Default: both.
+
 Model: --model SPEC, else the packaged default model (`default_model_spec()`), else a tiny
 random transformers model built on the spot (the output says which). A tiny model mostly
 writes text without a tactic, so fewer candidates reach Lean than with a trained one.
@@ -30,6 +36,7 @@ import tempfile
 import time
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from competing import competing_process
 from lsprotocol import types
@@ -91,7 +98,7 @@ def sorry_positions(text: str) -> list[types.Position]:
     ]
 
 
-async def run(args: argparse.Namespace, load: str) -> None:
+async def run(args: argparse.Namespace, load: str, goals_from: str) -> None:
     with tempfile.TemporaryDirectory(prefix="leanstar-editor-") as scratch:
         folder = Path(scratch)
         double = None
@@ -108,12 +115,25 @@ async def run(args: argparse.Namespace, load: str) -> None:
 
         client = LanguageClient("leanstar-benchmark", "0")
         client.feature("leanstar/status")(lambda params: None)
+        known_goals: dict[tuple[int, int], list[str]] = {}
+
+        @client.feature("leanstar/plainGoal")
+        def plain_goal(params: Any) -> dict[str, Any] | None:
+            # As the VS Code extension: the goal the Lean 4 extension shows; None when it
+            # has none yet (warm-up), so the server reads it with its own Lean.
+            position = params.position
+            goals = known_goals.get((position.line, position.character))
+            return None if goals is None else {"goals": goals}
+
         command = [sys.executable, "-m", "leanstar.cli", "lsp", "--lean-workers", str(args.workers)]
         await client.start_io(*command)
         settings = {"model": {"backend": spec}, "suggest": {"n": args.n}}
         await client.initialize_async(
             types.InitializeParams(
-                capabilities=types.ClientCapabilities(), initialization_options=settings
+                capabilities=types.ClientCapabilities(
+                    experimental={"leanstarPlainGoal": goals_from == "editor"}
+                ),
+                initialization_options=settings,
             )
         )
         client.initialized(types.InitializedParams())
@@ -142,11 +162,14 @@ async def run(args: argparse.Namespace, load: str) -> None:
             )
             return (time.perf_counter() - started) * 1000, reply
 
-        # Warm-up: starts Lean, loads the model (not counted).
-        await suggest(2, positions[0])
+        # Warm-up: starts Lean, loads the model, learns each position's goal (not counted).
+        for version, position in enumerate(positions, start=2):
+            _, reply = await suggest(version, position)
+            known_goals[(position.line, position.character)] = list(reply.goalsBefore)
         totals, model_ms, lean_ms, checked = [], [], [], []
         for round_ in range(args.rounds):
-            elapsed, reply = await suggest(3 + round_, positions[round_ % len(positions)])
+            version = 2 + len(positions) + round_
+            elapsed, reply = await suggest(version, positions[round_ % len(positions)])
             totals.append(elapsed)
             model_ms.append(reply.timing.modelMs)
             lean_ms.append(reply.timing.leanMs)
@@ -158,8 +181,10 @@ async def run(args: argparse.Namespace, load: str) -> None:
             double.close()
 
     print(f"model: {origin}")
+    where = "from the editor" if goals_from == "editor" else "read by the server's Lean"
     print(
-        f"leanstar/suggest, n={args.n}, {args.rounds} requests, {args.workers} Lean workers, {load}"
+        f"leanstar/suggest, n={args.n}, {args.rounds} requests, {args.workers} Lean workers, "
+        f"{load}, goals {where}"
     )
     p50, p95 = percentile(totals, 50), percentile(totals, 95)
     print(f"  round trip   p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
@@ -182,11 +207,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="Lean workers in the server")
     parser.add_argument("--loads", default="idle,busy", help="idle, busy (1 competing process)")
+    parser.add_argument(
+        "--goals", default="server,editor", help="server (own Lean), editor (goal bridge)"
+    )
     args = parser.parse_args()
     for load in args.loads.split(","):
         busy = load == "busy"
-        with competing_process(busy):
-            asyncio.run(run(args, "with 1 competing process" if busy else "idle machine"))
+        for goals_from in args.goals.split(","):
+            with competing_process(busy):
+                label = "with 1 competing process" if busy else "idle machine"
+                asyncio.run(run(args, label, goals_from))
 
 
 if __name__ == "__main__":
