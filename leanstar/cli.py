@@ -150,6 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--workers", type=positive_int, default=2, help="Lean processes")
     evaluate.add_argument("--concurrency", type=positive_int, default=4, help="theorems at once")
+    evaluate.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="search on Ray actors (pip install 'leanstar[ray]'): a cluster's HOST:PORT, or none "
+        "for a local one; --workers and --concurrency are then per actor",
+    )
+    evaluate.add_argument("--ray-workers", type=positive_int, default=2, help="Ray actors (2)")
     _add_model_options(evaluate)
     _add_lean_options(evaluate)
     evaluate.set_defaults(run=run_eval)
@@ -317,7 +326,7 @@ async def _demo(args: argparse.Namespace, console: Console, path: Path) -> int:
 
 
 async def _demo_sorry(args, console: Console, session, proposer, theorem, entry) -> None:
-    from leanstar.evaluate import Budget, search_theorem
+    from leanstar.budget import Budget, search_theorem
     from leanstar.proofs import Candidate, Failed, Progress, Proved
 
     state = await session.open(theorem)
@@ -521,7 +530,7 @@ def _finished_files(out: Path, done_path: Path) -> set[str]:
 
 
 def run_bench_generate(args: argparse.Namespace, console: Console) -> int:
-    from leanstar.data.embedded_benchmark import main as generate_main
+    from leanstar.data.embedded_generator import main as generate_main
 
     argv = ["--seed", str(args.seed), *(["--out", str(args.out)] if args.out else [])]
     return generate_main(argv)
@@ -702,7 +711,7 @@ def run_prove(args: argparse.Namespace, console: Console) -> int:
 async def _prove(args: argparse.Namespace, console: Console) -> int:
     """Search at every `sorry` (of `--theorem`, else of the file) and replace exactly those
     tokens (`leanstar.holes`); the file is otherwise written back byte for byte."""
-    from leanstar.evaluate import PROVE_BUDGET, PROVE_TIME_S
+    from leanstar.budget import PROVE_BUDGET, PROVE_TIME_S
     from leanstar.holes import find_holes, prove_holes
     from leanstar.lean.edit import SourceFile, splice
     from leanstar.lean.session import LspProofSession
@@ -774,7 +783,7 @@ async def _gate(toolchain, text: str, theorems, timeout: float) -> dict:
 
 
 def _budget(text: str, time_s: float):
-    from leanstar.evaluate import Budget
+    from leanstar.budget import Budget
 
     try:
         return Budget.parse(text, time_s=time_s)
@@ -789,13 +798,8 @@ def run_eval(args: argparse.Namespace, console: Console) -> int:
 async def _eval(args: argparse.Namespace, console: Console) -> int:
     import asyncio
 
-    from leanstar.evaluate import (
-        benchmark_theorems,
-        check_headers,
-        evaluate,
-        render_report,
-        toolchain_id,
-    )
+    from leanstar.data.benchmarks import benchmark_theorems
+    from leanstar.evaluate import check_headers, evaluate, toolchain_id
     from leanstar.lean.pool import WorkerPool
     from leanstar.lean.session import LspProofSession
 
@@ -807,6 +811,9 @@ async def _eval(args: argparse.Namespace, console: Console) -> int:
     # A toolchain without the benchmark's imports (miniF2F's Mathlib) would fail every
     # theorem for that one reason, and the failures would look like results.
     await asyncio.to_thread(check_headers, toolchain, theorems, benchmark=args.benchmark)
+    if args.ray is not None:  # the same run, each theorem a task on a Ray actor
+        report = await _eval_on_ray(args, console, theorems, budget, broken)
+        return _show_report(args, console, report)
     proposer = await _answering_proposer(args)
     pool = WorkerPool(toolchain, size=max(1, args.workers))
     async with LspProofSession(pool, timeout=args.lean_timeout) as session:
@@ -825,11 +832,52 @@ async def _eval(args: argparse.Namespace, console: Console) -> int:
             console=console,
         )
     await proposer.generator.aclose()
+    return _show_report(args, console, report)
+
+
+def _show_report(args: argparse.Namespace, console: Console, report) -> int:
+    from leanstar.results import render_report
+
     if args.json:
         _print_json(console, report.to_dict())
     else:
         render_report(report, console)
     return 0
+
+
+async def _eval_on_ray(args: argparse.Namespace, console: Console, theorems, budget, broken):
+    """The same evaluation with each theorem a task on a Ray actor that owns its Lean pool
+    and model (leanstar.distributed); the same results file and resume."""
+    from leanstar.distributed import ClusterConfig, WorkerConfig, evaluate_on_ray
+    from leanstar.evaluate import toolchain_id
+    from leanstar.models.loading import default_model_spec
+
+    args.model = args.model or default_model_spec()
+    if not args.model:
+        raise LeanstarError("no model given and this install has no packaged default: --model")
+    worker = WorkerConfig(
+        model=args.model,
+        prompt_format=args.format,
+        api_key=args.token,
+        temperature=args.temperature,
+        toolchain=args.toolchain,
+        lean_workers=args.workers,
+        lean_timeout=args.lean_timeout,
+        concurrency=args.concurrency,
+    )
+    return await evaluate_on_ray(
+        ClusterConfig(address=args.ray, workers=args.ray_workers),
+        worker,
+        theorems,
+        budget,
+        out_path=args.out,
+        model=args.model,
+        toolchain=toolchain_id(_toolchain(args)),
+        benchmark=args.benchmark,
+        broken=broken,
+        progress=not args.json,
+        console=console,
+    )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,9 @@ One `Verdict` per ProofEdit, in order. The verdicts are those of the file holdin
 the accepted theorems' edits: when some are refused, the others are judged again without
 them, so `splice(original, [r for accepted edits])` is the text Lean accepted.
 `check_theorem(toolchain, theorem, proof)` judges one `Theorem` (a benchmark record: its
-context and declaration, the proof after `by`).
+context and declaration, the proof after `by`). `run_lean(toolchain, text)` is the fresh
+`lean --json` run itself (Lean's messages for a text); the embedded benchmark's generator
+checks its theorems with it too.
 """
 
 from __future__ import annotations
@@ -121,7 +123,9 @@ class Verdict:
 
 
 @dataclass(frozen=True)
-class _Message:
+class LeanMessage:
+    """One message of `lean --json`, at its 0-based line."""
+
     line: int  # 0-based
     column: int
     is_error: bool
@@ -249,7 +253,7 @@ async def _judge(
         return verdicts
     started = time.perf_counter()
     ran = await asyncio.gather(
-        _run_lean(toolchain, checked, timeout), _run_lean(toolchain, plain, timeout)
+        run_lean(toolchain, checked, timeout), run_lean(toolchain, plain, timeout)
     )
     seconds = time.perf_counter() - started
     (messages, problem), (plain_messages, plain_problem) = ran
@@ -278,8 +282,8 @@ async def _judge(
 
 def _judge_one(
     verdict: Verdict,
-    messages: list[_Message],
-    plain_messages: list[_Message],
+    messages: list[LeanMessage],
+    plain_messages: list[LeanMessage],
     decl_line: int,
     probe_line: int,
     plain_probe_line: int,
@@ -323,7 +327,7 @@ def _judge_one(
     verdict.checks.append("statement")
 
 
-def _answer_at(messages: list[_Message], line: int) -> str | None:
+def _answer_at(messages: list[LeanMessage], line: int) -> str | None:
     answers = [m.text for m in messages if m.line == line and m.column == 0 and not m.is_error]
     return answers[-1] if answers else None
 
@@ -357,9 +361,9 @@ def _line_of(text: str, offset: int) -> int:
 # -- a fresh Lean process --------------------------------------------------------------------
 
 
-async def _run_lean(
+async def run_lean(
     toolchain: LeanRunner, text: str, timeout: float
-) -> tuple[list[_Message], str | None]:
+) -> tuple[list[LeanMessage], str | None]:
     """Lean's messages for `text` elaborated by a fresh `lean --json`, or a problem."""
     with tempfile.TemporaryDirectory(prefix="leanstar-gate-") as folder:
         path = Path(folder) / "LeanstarGate.lean"
@@ -391,7 +395,7 @@ async def _run_lean(
             raw = json.loads(row)
             severity = str(raw.get("severity", "error"))
             messages.append(
-                _Message(
+                LeanMessage(
                     int(raw["pos"]["line"]) - 1,  # --json lines are 1-based
                     int(raw["pos"]["column"]),
                     severity == "error",
