@@ -60,13 +60,18 @@ from pygls.uris import to_fs_path
 from rich.console import Console
 
 from leanstar import __version__
-from leanstar.errors import LeanstarError, ModelError, TheoremNotFound, ToolchainNotFound
+from leanstar.errors import (
+    LeanstarError,
+    ModelError,
+    StaleRequest,
+    TheoremNotFound,
+    ToolchainNotFound,
+)
 from leanstar.lean.cursor import Edit, Site
 from leanstar.lean.lsp import utf16_column
-from leanstar.server.settings import ServerSettings, apply_section
+from leanstar.server.settings import ServerSettings, read_section
 from leanstar.server.suggestions import (
     Document,
-    StaleRequest,
     Suggestion,
     SuggestionEngine,
     SuggestResult,
@@ -116,6 +121,22 @@ class LeanstarServer(LanguageServer):
         self.progress_support = False  # the client accepts window/workDoneProgress/create
         self._busy = 0
         self._progress_tokens = 0
+        self._settings_said: set[str] = set()  # settings problems already shown to the user
+
+    def read_settings(self, section: Any) -> ServerSettings:
+        """The engine's settings updated from a `leanstar` section the client sent; each
+        value not used is logged, and shown to the user the first time (not again on every
+        later change of another setting)."""
+        update = read_section(self.engine.settings, section)
+        new = [p for p in update.problems if p not in self._settings_said]
+        for problem in update.problems:
+            log.warning("settings: %s", problem)
+        if new:
+            self._settings_said.update(new)
+            self.window_show_message(
+                types.ShowMessageParams(types.MessageType.Warning, "Leanstar: " + "; ".join(new))
+            )
+        return update.settings
 
     # -- status ---------------------------------------------------------------------------
 
@@ -159,7 +180,7 @@ class LeanstarServer(LanguageServer):
         opened = self.workspace.text_documents.get(uri)
         path = Path(to_fs_path(uri)) if uri.startswith("file:") else None
         if opened is not None:
-            return Document(uri, opened.version or 0, opened.source, path)
+            return Document(uri, opened.version or 0, _lf(opened.source), path)
         if path is None:
             raise TheoremNotFound(f"{uri} is not open in the editor; open it first")
         try:
@@ -168,7 +189,7 @@ class LeanstarServer(LanguageServer):
             raise TheoremNotFound(
                 f"reading {path} took over {READ_TIMEOUT_S:.0f}s; open it in the editor"
             ) from None
-        return Document(uri, 0, text, path)
+        return Document(uri, 0, _lf(text), path)
 
     def goal_source(self, uri: str, line: int, character: int) -> Callable[[], Awaitable[Any]]:
         """Asks the client for the goal (vscode-lean4's, via the extension); None if it
@@ -223,7 +244,7 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
     @server.feature(types.INITIALIZE)
     def initialize(ls: LeanstarServer, params: types.InitializeParams) -> None:
         options = params.initialization_options
-        ls.engine.settings = apply_section(ls.engine.settings, options)
+        ls.engine.settings = ls.read_settings(options)
         experimental = params.capabilities.experimental
         announced = isinstance(experimental, dict) and bool(experimental.get("leanstarPlainGoal"))
         # The leanstar extension always answers leanstar/plainGoal; its settings (which it
@@ -246,7 +267,7 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
     async def did_change_configuration(
         ls: LeanstarServer, params: types.DidChangeConfigurationParams
     ) -> None:
-        await ls.engine.apply_settings(apply_section(ls.engine.settings, params.settings))
+        await ls.engine.apply_settings(ls.read_settings(params.settings))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: LeanstarServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -480,6 +501,12 @@ def _where(args: dict[str, Any]) -> tuple[str, int, int]:
 
 def _count(value: Any) -> int | None:
     return int(value) if isinstance(value, int) and 1 <= value <= 64 else None
+
+
+def _lf(text: str) -> str:
+    """The text with LSP's other line ends (CRLF, CR) as LF, for the cursor rule and Lean:
+    positions are unchanged (a line's end is before its `\\r`, as the client counts it)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _index(text: str, line: int, character: int) -> int:

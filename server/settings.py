@@ -8,8 +8,10 @@ The VS Code extension sends one nested shape both as `initializationOptions` and
      "timeouts": {"leanCheckSeconds": float, "modelSeconds": float, "goalBridgeSeconds": float},
      "trigger": "manual" | "automatic", ...}
 
-Missing or malformed values keep their previous value, so a partial update (or a client
-that sends nothing) still leaves the server usable.
+Missing values keep their previous value, so a partial update (or a client that sends
+nothing) still leaves the server usable. A value that cannot be used (a wrong type, a number
+out of range) keeps the previous one too, and an unknown key is ignored; each says so in one
+message (`SettingsUpdate.problems`), which the server logs and shows once.
 """
 
 from __future__ import annotations
@@ -41,41 +43,118 @@ class ServerSettings:
         return (self.model, self.token, self.prompt_format, self.model_s)
 
 
-def apply_section(settings: ServerSettings, section: Any) -> ServerSettings:
-    """`settings` updated from a `leanstar` settings section (nested or dotted keys)."""
+@dataclass(frozen=True)
+class SettingsUpdate:
+    """Settings read from a `leanstar` section, and one message per value not used (a wrong
+    type, an unknown key, a number out of range), naming the setting and the value kept."""
+
+    settings: ServerSettings
+    problems: tuple[str, ...] = ()
+
+
+# The keys the extension sends (vscode-extension/src/common/settings.ts); `python` and
+# `trace` are the client's own and are not read here.
+KNOWN = {
+    "model": ("backend", "token"),
+    "suggest": ("n", "temperature"),
+    "timeouts": ("leanCheckSeconds", "modelSeconds", "goalBridgeSeconds"),
+    "trigger": (),
+    "python": ("interpreter", "installFrom"),
+    "trace": ("server",),
+}
+TIMEOUTS = (
+    ("leanCheckSeconds", "lean_check_s"),
+    ("modelSeconds", "model_s"),
+    ("goalBridgeSeconds", "goal_bridge_s"),
+)
+TRIGGERS = ("manual", "automatic")
+MAX_N = 64
+
+
+def read_section(settings: ServerSettings, section: Any) -> SettingsUpdate:
+    """`settings` updated from a `leanstar` section (nested or dotted keys); a value that
+    cannot be used keeps the previous one (the default, at start) and says why."""
+    if section is None:  # a client that sends no settings
+        return SettingsUpdate(settings)
     if not isinstance(section, Mapping):
-        return settings
+        return SettingsUpdate(
+            settings, (f"the leanstar settings must be an object, not {_shown(section)}",)
+        )
     if isinstance(section.get("leanstar"), Mapping):  # the whole configuration was sent
         section = section["leanstar"]
-    model = _get(section, "model")
-    backend = _get(model, "backend", section.get("model.backend"))
+    problems = _unknown_keys(section)
     changes: dict[str, Any] = {}
+
+    def value(group: str, key: str) -> Any:
+        nested = section.get(group)
+        if isinstance(nested, Mapping) and key in nested:
+            return nested[key]
+        return section.get(f"{group}.{key}")
+
+    def refuse(name: str, expected: str, got: Any, field: str, secret: bool = False) -> None:
+        kept = "the previous token" if secret else _shown(getattr(settings, field))
+        shown = "" if secret else f", not {_shown(got)}"
+        problems.append(f"leanstar.{name} must be {expected}{shown} (keeping {kept})")
+
+    backend = value("model", "backend")
     if isinstance(backend, str):
         changes["model"] = "" if backend.strip() in DEFAULT_BACKENDS else backend.strip()
-    if isinstance(token := _get(model, "token", section.get("model.token")), str):
+    elif backend is not None:
+        refuse("model.backend", "a model spec (a string)", backend, "model")
+    token = value("model", "token")
+    if isinstance(token, str):
         changes["token"] = token
-    suggest = _get(section, "suggest")
-    if _positive_int(n := _get(suggest, "n", section.get("suggest.n"))):
-        changes["n"] = min(int(n), 64)
-    temperature = _get(suggest, "temperature", section.get("suggest.temperature"))
+    elif token is not None:  # never shown: it is a secret
+        refuse("model.token", "a string", token, "token", secret=True)
+    n = value("suggest", "n")
+    if _positive_int(n):
+        changes["n"] = min(int(n), MAX_N)
+        if n > MAX_N:
+            problems.append(f"leanstar.suggest.n is at most {MAX_N}, not {n} (using {MAX_N})")
+    elif n is not None:
+        refuse("suggest.n", f"a whole number from 1 to {MAX_N}", n, "n")
+    temperature = value("suggest", "temperature")
     if _number(temperature) and 0 <= temperature <= 2:
         changes["temperature"] = float(temperature)
-    timeouts = _get(section, "timeouts")
-    for key, field in (
-        ("leanCheckSeconds", "lean_check_s"),
-        ("modelSeconds", "model_s"),
-        ("goalBridgeSeconds", "goal_bridge_s"),
-    ):
-        value = _get(timeouts, key, section.get(f"timeouts.{key}"))
-        if _number(value) and value > 0:
-            changes[field] = float(value)
-    if (trigger := section.get("trigger")) in ("manual", "automatic"):
+    elif temperature is not None:
+        refuse("suggest.temperature", "a number from 0 to 2", temperature, "temperature")
+    for key, field in TIMEOUTS:
+        seconds = value("timeouts", key)
+        if _number(seconds) and seconds > 0:
+            changes[field] = float(seconds)
+        elif seconds is not None:
+            refuse(f"timeouts.{key}", "a number of seconds above 0", seconds, field)
+    trigger = section.get("trigger")
+    if trigger in TRIGGERS:
         changes["trigger"] = trigger
-    return replace(settings, **changes)
+    elif trigger is not None:
+        refuse("trigger", '"manual" or "automatic"', trigger, "trigger")
+    return SettingsUpdate(replace(settings, **changes), tuple(problems))
 
 
-def _get(mapping: Any, key: str, default: Any = None) -> Any:
-    return mapping.get(key, default) if isinstance(mapping, Mapping) else default
+def _unknown_keys(section: Mapping[str, Any]) -> list[str]:
+    """A message for each key leanstar does not read (a typo would otherwise do nothing)."""
+    found = []
+    for key, nested in section.items():
+        group, _, sub = str(key).partition(".")
+        if group not in KNOWN or (sub and sub not in KNOWN[group]):
+            found.append(f"unknown setting leanstar.{key} (ignored)")
+        elif not sub and isinstance(nested, Mapping):
+            found += [
+                f"unknown setting leanstar.{group}.{k} (ignored)"
+                for k in nested
+                if k not in KNOWN[group]
+            ]
+        elif not sub and KNOWN[group] and nested is not None:
+            keys = ", ".join(KNOWN[group])
+            found.append(f"leanstar.{group} must be an object ({keys}), not {_shown(nested)}")
+    return found
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it (JSON-like), cut short."""
+    text = f'"{value}"' if isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _number(value: Any) -> bool:

@@ -11,6 +11,7 @@ from leanstar.errors import TheoremNotFound
 from leanstar.lean.cursor import Edit, site_at, tactic_at
 from leanstar.lean.source import find_theorems
 from leanstar.proofs import extend_proof
+from leanstar.server.lsp import _edit_json, _index, _lf
 
 HEAD = "prelude\nimport LeanstarCore\n\n"
 
@@ -101,6 +102,62 @@ CASES = [
         "",
     ),
     (
+        "at the end of a tactic line mid-proof: between it and the next",
+        "theorem t (p : Prop) (hp : p) : p ∧ p := by\n  constructor‸\n  exact hp\n",
+        "exact hp",
+        "theorem t (p : Prop) (hp : p) : p ∧ p := by\n  constructor\n  exact hp\n  exact hp\n",
+        "  constructor",
+    ),
+    (
+        "after the last tactic, the file ending without a newline",
+        "theorem t (p : Prop) (hp : p) : p ∧ p := by\n  constructor\n  exact hp‸",
+        "exact hp",
+        "theorem t (p : Prop) (hp : p) : p ∧ p := by\n  constructor\n  exact hp\n  exact hp",
+        "  constructor\n  exact hp",
+    ),
+    (
+        "after the last tactic, another theorem below",
+        "theorem t (p : Prop) (hp : p) : p ∧ p := by\n  constructor‸\n\ntheorem u : True := by\n  trivial\n",
+        "exact hp",
+        "theorem t (p : Prop) (hp : p) : p ∧ p := by\n  constructor\n  exact hp\n\ntheorem u : True := by\n  trivial\n",
+        "  constructor",
+    ),
+    (
+        "inside a comment line of the proof: after the comment, at its column",
+        "theorem t (p : Prop) (hp : p) : p ∧ p := by\n  constructor\n  -- the left ‸side\n  exact hp\n",
+        "exact hp",
+        "theorem t (p : Prop) (hp : p) : p ∧ p := by\n  constructor\n  -- the left side\n  exact hp\n  exact hp\n",
+        "  constructor\n  -- the left side",
+    ),
+    (
+        "inside a comment after a tactic: after that tactic's line",
+        "theorem t (p : Prop) (hp : p) : p ∧ p := by\n  constructor -- two ‸goals\n",
+        "exact hp",
+        "theorem t (p : Prop) (hp : p) : p ∧ p := by\n  constructor -- two goals\n  exact hp\n",
+        "  constructor -- two goals",
+    ),
+    (
+        "on a `·` bullet, before the dot: after the bullet's tactic, at its column",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : q ∧ p := by\n  constructor\n  ‸· skip\n  · exact hp\n",
+        "exact hq",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : q ∧ p := by\n  constructor\n  · skip\n    exact hq\n  · exact hp\n",
+        "  constructor\n  · skip",
+    ),
+    (
+        "on a blank line inside a bullet: at the bullet's column",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : q ∧ p := by\n  constructor\n  · skip\n    ‸\n  · exact hp\n",
+        "exact hq",
+        "theorem t (p q : Prop) (hp : p) (hq : q) : q ∧ p := by\n  constructor\n  · skip\n    exact hq\n  · exact hp\n",
+        "  constructor\n  · skip",
+    ),
+    (
+        "non-ASCII before the cursor (string indices here; the server converts UTF-16)",
+        "theorem t (p q : Prop) (h : p ∧ q) : q ∧ p := by\n  obtain ⟨hp, hq⟩ := h -- 𝕜‸\n",
+        "exact ⟨hq, hp⟩",
+        "theorem t (p q : Prop) (h : p ∧ q) : q ∧ p := by\n  obtain ⟨hp, hq⟩ := h -- 𝕜\n  exact ⟨hq, hp⟩\n",
+        "  obtain ⟨hp, hq⟩ := h -- 𝕜",
+    ),
+    (
         "a multi-line tactic keeps its shape under its first line",
         "theorem t (p : Prop) (hp : p) : p ∧ p := by\n  ‸sorry\n",
         "constructor\n· exact hp\n· exact hp",
@@ -172,6 +229,8 @@ def test_the_cursor_after_an_edit() -> None:
         "-- a comment‸\ntheorem t : True := by\n  trivial\n",
         # an empty (unindented) line between two theorems
         "theorem t : True := by\n  trivial\n‸\ntheorem u : True := by\n  trivial\n",
+        # an unindented empty line after the file's last tactic (an indented one is inside)
+        "theorem t : True := by\n  trivial\n‸",
     ],
 )
 def test_outside_a_proof(marked: str) -> None:
@@ -199,6 +258,18 @@ def test_outside_a_proof(marked: str) -> None:
             "",
         ),
         ("theorem t : True := by triv‸ial\n", "trivial", ""),
+        # at the line's end
+        (
+            "theorem t (p : Prop) (hp : p) : p ∧ p := by\n  constructor‸\n  exact hp\n",
+            "constructor",
+            "",
+        ),
+        # the last tactic, inside a bullet
+        (
+            "theorem t (p q : Prop) (hp : p) (hq : q) : q ∧ p := by\n  constructor\n  · exact hq\n  · exact hp‸",
+            "exact hp",
+            "  constructor\n  · exact hq\n  ·",
+        ),
     ],
 )
 def test_tactic_at(marked: str, tactic: str, before: str) -> None:
@@ -214,8 +285,58 @@ def test_tactic_at(marked: str, tactic: str, before: str) -> None:
         "theorem t : True := by\n  so‸rry\n",
         "theorem t : True := by\n  trivial\n  ‸\n",
         "theorem t : True := by\n  -- a comm‸ent\n  trivial\n",
+        "theorem t : True := by\n  /- a block comm‸ent -/\n  trivial\n",
     ],
 )
 def test_no_tactic_at(marked: str) -> None:
     text, pos = _cursor(HEAD + marked)
     assert tactic_at(text, pos) is None
+
+
+# -- the language server's side of the rule: UTF-16 columns and LSP line ends ---------------
+
+
+def test_utf16_columns_become_string_indices_and_back() -> None:
+    row = "  obtain ⟨hp, hq⟩ := h -- 𝕜 x"  # ⟨ ⟩ are one UTF-16 unit, 𝕜 two
+    text = "\n" + row
+    x = row.index("x")
+    assert _index(text, 1, x + 1) == x  # the client counts 𝕜 twice
+    assert _index(text, 1, 2) == 2  # ASCII before the cursor: the same number
+    assert _index(text, 1, 10_000) == len(row)  # past the end: clamped to the line
+    with pytest.raises(TheoremNotFound, match="outside the document"):
+        _index(text, 5, 0)
+
+
+def test_a_sorry_after_non_ascii_is_found_and_edited_in_utf16_columns() -> None:
+    marked = "theorem t (n : Nat) : n + 0 = n := by\n  /- 𝕜 -/ sorry‸\n"
+    text, (line, index) = _cursor(HEAD + marked)
+    column = index + 1  # the cursor as the client sends it: 𝕜 is two UTF-16 units
+    site = site_at(text, (line, _index(text, line, column)))
+    assert site.replaces_sorry
+    edit = _edit_json(text, site.edit("simp"))
+    start = text.split("\n")[line].index("sorry") + 1
+    assert edit == {
+        "range": {
+            "start": {"line": line, "character": start},
+            "end": {"line": line, "character": start + len("sorry")},
+        },
+        "newText": "simp",
+    }
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\r"])
+def test_other_line_ends_get_the_edit_lf_text_gets(ending: str) -> None:
+    """CRLF (or CR) text from the editor: its `\\r` was read as part of the line (a blank
+    indented line was one column deeper, the tactic then a continuation of the one above)."""
+    marked = "theorem t (p : Prop) (hp : p) : p ∧ p := by\n  constructor\n  ‸\n  exact hp‸\n"
+    lf_text = (HEAD + marked).replace("‸", "")
+    lines = lf_text.split("\n")
+    for line, index in [(5, 2), (6, len("  exact hp"))]:  # a blank line; a line's end
+        text = _lf(lf_text.replace("\n", ending))
+        assert text == lf_text
+        site = site_at(text, (line, index))
+        expected = site_at(lf_text, (line, index))
+        assert site == expected and site.indent == 2
+        # Every edit position lies within the line as the client sees it (before its `\\r`).
+        edit = _edit_json(text, site.edit("exact hp"))
+        assert edit["range"]["end"]["character"] <= len(lines[edit["range"]["end"]["line"]])

@@ -283,3 +283,45 @@ async def test_automatic_trigger_computes_quick_fixes_and_ghost_text_without_ask
     assert len(model.requests) == 1
     (item,) = await ghost_text()  # read from the suggestions the cursor move computed
     assert item.insert_text == "simp" and len(model.requests) == 1
+
+
+async def test_a_crlf_document_gets_the_edit_an_lf_one_gets(
+    lsp: InProcess, model: LoopbackServer, tmp_path: Path
+) -> None:
+    """An editor on Windows sends CRLF text: the indented blank line after the last tactic
+    (where Enter leaves the cursor) must not count its `\\r` as a column."""
+    text = "prelude\nimport LeanstarCore\n\ntheorem t (n : Nat) : n + 0 = n := by\n  skip\n  \n"
+    uri = await lsp.initialize(
+        tmp_path, settings_for(f"openai:{model.base_url}#double"), text.replace("\n", "\r\n")
+    )
+    reply = await lsp.request("leanstar/suggest", where(uri, {"line": 5, "character": 2}, n=3))
+    best = reply.candidates[0]
+    assert (best.tactic, best.outcome) == ("simp", "proved")
+    assert best.edit.newText == "  simp"  # at the proof's column, as in the LF file
+    assert (best.edit.range.start.line, best.edit.range.start.character) == (5, 0)
+    assert (best.edit.range.end.line, best.edit.range.end.character) == (5, 2)
+
+
+async def test_settings_it_cannot_use_are_shown_once_and_the_defaults_kept(
+    lsp: InProcess, model: LoopbackServer, tmp_path: Path
+) -> None:
+    shown: list[types.ShowMessageParams] = []
+    lsp.client.feature(types.WINDOW_SHOW_MESSAGE)(lambda params: shown.append(params))
+    bad = settings_for(f"openai:{model.base_url}#double", trigger="sometimes")
+    bad["suggest"] = {"n": "three", "temprature": 0.2}
+    uri = await lsp.initialize(tmp_path, bad, DOCUMENT)
+    (message,) = shown
+    assert message.type == types.MessageType.Warning
+    assert message.message == (
+        "Leanstar: unknown setting leanstar.suggest.temprature (ignored); "
+        'leanstar.suggest.n must be a whole number from 1 to 64, not "three" (keeping 8); '
+        'leanstar.trigger must be "manual" or "automatic", not "sometimes" (keeping "manual")'
+    )
+    assert lsp.engine.settings.n == 8 and lsp.engine.settings.trigger == "manual"
+    # Another setting changes while the bad ones stay: nothing is shown again.
+    lsp.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"leanstar": {**bad, "trace": {}}})
+    )
+    reply = await lsp.request("leanstar/suggest", where(uri, SORRY))
+    assert model.requests[-1].body["n"] == 8  # the default, not "three"
+    assert reply.candidates[0].tactic == "simp" and len(shown) == 1

@@ -186,7 +186,7 @@ def tactic_at(text: str, pos: Pos, file: str | None = None) -> TacticAt | None:
         if not row[column:].strip():
             return None
     else:
-        if not row.strip() or row.strip().startswith("--"):
+        if not row.strip() or row.strip().startswith(("--", "/-")):  # a comment: no tactic
             return None
         bullet = _BULLET.match(row)
         column = bullet.end() if bullet else _indent_of(row)
