@@ -26,8 +26,8 @@ What other libraries raise (httpx, websockets, OSError, broken pipes, malformed 
 turned into this tree in one place per boundary: `leanstar.models.transport` for model
 servers, `leanstar.lean.processes.lean_process_errors` for Lean processes.
 
-Private exceptions a parser raises and catches within one function (the faithfulness
-check's `_ParseError`) stay next to that parser: they never reach a caller.
+A private exception a parser raises and catches within itself (the expression parser's
+`_ParseError`) stays next to that parser: it never reaches a caller.
 """
 
 from __future__ import annotations

@@ -28,13 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from leanstar.errors import LeanCrashed, LeanError, LspError
-from leanstar.lean.processes import TAG_ENV, kill_tree, new_tag
+from leanstar.lean.processes import TAG_ENV, kill_tree, lean_process_errors, new_tag
 
 log = logging.getLogger(__name__)
 
 # Lean waits this long before reporting diagnostics; 0 makes a check ~7 ms instead of ~204 ms.
 FAST_REPORTING = "-Dserver.reportDelayMs=0"
 FATAL = 2  # LeanFileProgressKind.fatalError
+_SERVER = "the Lean server"  # how messages name it
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,8 @@ class LspClient:
                 start_new_session=True,
                 limit=64 * 1024 * 1024,  # one message may carry large goals or diagnostics
             )
-        except OSError as exc:
-            raise LeanCrashed(f"cannot start the Lean server {argv[0]!r}: {exc}") from exc
+        except OSError as exc:  # starting, not talking: a missing or broken executable
+            raise LeanCrashed(f"cannot start {_SERVER} {argv[0]!r}: {exc}") from exc
         client = cls(process, root=cwd, tag=tag)
         try:
             await client.request(
@@ -200,7 +201,8 @@ class LspClient:
     def _send(self, message: Mapping[str, Any]) -> None:
         body = json.dumps(message, ensure_ascii=False).encode()
         assert self._process.stdin is not None
-        self._process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        with lean_process_errors(_SERVER):
+            self._process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
 
     def _check_alive(self) -> None:
         if not self.alive:
@@ -216,13 +218,14 @@ class LspClient:
         stdout = self._process.stdout
         assert stdout is not None
         try:
-            while True:
-                length = await _read_header(stdout)
-                if length is None:
-                    break
-                message = json.loads(await stdout.readexactly(length))
-                self._dispatch(message)
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError) as exc:
+            with lean_process_errors(_SERVER):
+                while True:
+                    length = await _read_header(stdout)
+                    if length is None:
+                        break
+                    message = json.loads(await stdout.readexactly(length))
+                    self._dispatch(message)
+        except LeanCrashed as exc:
             log.debug("Lean server stream ended: %s", exc)
         finally:
             # The server is gone or going; a worker it left would hold its stderr open (so
@@ -363,7 +366,10 @@ async def _read_header(stream: asyncio.StreamReader) -> int | None:
             return length
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
-            length = int(value.strip())
+            try:
+                length = int(value.strip())
+            except ValueError:
+                raise LeanCrashed(f"{_SERVER} sent a malformed header: {line!r}") from None
 
 
 def utf16_column(line_text: str, index: int) -> int:

@@ -16,16 +16,25 @@ that no new worker starts while it looks, then kills each member and its group.
     process = await asyncio.create_subprocess_exec(*argv, env={**env, TAG_ENV: tag},
                                                     start_new_session=True)
     kill_tree(process.pid, tag)
+
+What talking to such a process can raise (a broken pipe, a stream that ends mid-message,
+output that is not JSON) becomes `LeanCrashed` in one place, `lean_process_errors`, which
+the REPL session and the language-server client both wrap around their reads and writes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import os
 import signal
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+
+from leanstar.errors import LeanCrashed, LeanstarError
 
 TAG_ENV = "LEANSTAR_PROCESS_TREE"
 KILL_WAIT_S = 5.0  # how long kill_tree waits for SIGKILLed members to be gone
@@ -128,3 +137,29 @@ def tree_rss_mb(pid: int) -> float:
                 int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")
             )
     return total_kb / 1024
+
+
+@contextlib.contextmanager
+def lean_process_errors(process: str) -> Iterator[None]:
+    """Re-raise what talking to a Lean process raises as `LeanCrashed` (from the original),
+    with one message naming `process` ("the Lean REPL", "the Lean server").
+
+    Mapped: a broken or reset pipe, a stream that ends in the middle of a message, output
+    that is not the JSON (or UTF-8) the protocol promises, any other OSError. Passed
+    through unchanged: leanstar's own errors, and TimeoutError (an OSError since 3.3),
+    which callers turn into a `TimedOut` outcome after killing the process.
+    """
+    try:
+        yield
+    except (LeanstarError, TimeoutError):
+        raise
+    except (BrokenPipeError, ConnectionResetError) as exc:
+        raise LeanCrashed(f"{process} stopped reading its input ({exc})") from exc
+    except asyncio.IncompleteReadError as exc:
+        raise LeanCrashed(f"{process} closed its output in the middle of a message") from exc
+    except json.JSONDecodeError as exc:
+        raise LeanCrashed(f"{process} wrote malformed JSON ({exc.msg}): {exc.doc[:300]!r}") from exc
+    except UnicodeDecodeError as exc:
+        raise LeanCrashed(f"{process} wrote text that is not UTF-8 ({exc.reason})") from exc
+    except OSError as exc:
+        raise LeanCrashed(f"{process} cannot be reached: {exc}") from exc

@@ -61,7 +61,7 @@ from leanstar.lean.acceptance import (
     parse_axioms,
 )
 from leanstar.lean.guard import Guard, proof_refusal, refusal
-from leanstar.lean.processes import TAG_ENV, kill_tree, new_tag
+from leanstar.lean.processes import TAG_ENV, kill_tree, lean_process_errors, new_tag
 from leanstar.proofs import (
     Failed,
     Outcome,
@@ -79,6 +79,7 @@ logger = logging.getLogger(__name__)
 _STREAM_LIMIT = 64 * 2**20
 _STDERR_LINES = 40  # how much of the REPL's stderr a crash message quotes
 _KILL_WAIT = 5.0  # seconds to wait for a killed process group to be reaped
+_REPL = "the Lean REPL"  # how messages name it
 
 
 @dataclass(frozen=True)
@@ -95,20 +96,13 @@ class ReplHandle:
     tactics: tuple[str, ...] = ()
 
 
-class _ReplDied(Exception):
-    """The REPL exited, closed its output or wrote something that is not JSON."""
-
-
-class _ReplTimedOut(Exception):
-    """The REPL did not answer in time; its process group has been killed."""
-
-
 class _ReplProcess:
     """One running REPL process and the wire protocol (one request at a time)."""
 
     def __init__(self, proc: asyncio.subprocess.Process, tag: str | None = None) -> None:
         self._proc = proc
         self._tag = tag  # TAG_ENV of its tree (`lake exe repl` runs the REPL as a child)
+        self._killed = False  # by us: its exit code then says nothing about why it ended
         self._stderr: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES)
         # Drain stderr continuously so a chatty REPL never blocks on a full pipe.
         self._stderr_task = asyncio.ensure_future(self._drain_stderr())
@@ -151,17 +145,17 @@ class _ReplProcess:
     async def request(self, payload: Mapping[str, Any], timeout: float) -> dict[str, Any]:
         """Send one command and return the REPL's answer.
 
-        Any failure (timeout, exit, cancellation) leaves the stream out of step with
-        the requests, so the process is killed before the error propagates.
+        Raises TimeoutError when it does not answer in time, LeanCrashed when it exits or
+        answers something that is not a JSON object (the message says how it ended). Any
+        failure leaves the stream out of step with the requests, so the process is killed
+        before the error propagates.
         """
         line = json.dumps(payload, ensure_ascii=False) + "\n\n"
         try:
-            return await asyncio.wait_for(self._exchange(line.encode("utf-8")), timeout)
-        except asyncio.TimeoutError:
-            await self.kill()
-            raise _ReplTimedOut() from None
-        except (BrokenPipeError, ConnectionResetError):
-            raise _ReplDied(await self._exit_report()) from None
+            with lean_process_errors(_REPL):
+                return await asyncio.wait_for(self._exchange(line.encode("utf-8")), timeout)
+        except LeanCrashed as exc:
+            raise LeanCrashed(f"{exc}; {await self._exit_report()}") from exc
         except BaseException:
             await self.kill()
             raise
@@ -178,7 +172,7 @@ class _ReplProcess:
         while True:
             raw = await self._proc.stdout.readline()
             if not raw:
-                raise _ReplDied(await self._exit_report())
+                raise LeanCrashed(f"{_REPL} closed its output")
             line = raw.decode("utf-8", errors="replace")
             if line.strip():
                 lines.append(line)
@@ -191,29 +185,31 @@ class _ReplProcess:
             except json.JSONDecodeError:
                 if text.lstrip().startswith("{"):
                     await self.kill()
-                    raise _ReplDied(f"the Lean REPL wrote malformed JSON: {text[:300]!r}") from None
+                    raise  # an answer cut or garbled: lean_process_errors says so
                 # Some REPL builds print progress text on stdout; it is not an answer.
                 logger.debug("ignoring non-JSON REPL output: %r", text[:300])
                 continue
             if not isinstance(reply, dict):
                 await self.kill()
-                raise _ReplDied(f"the Lean REPL answered with a non-object: {text[:300]!r}")
+                raise LeanCrashed(f"{_REPL} answered with a non-object: {text[:300]!r}")
             return reply
 
     async def _exit_report(self) -> str:
-        """Why the process stopped answering: exit code and the end of its stderr."""
+        """How the process ended: exit code and the end of its stderr."""
         try:
             code = await asyncio.wait_for(self._proc.wait(), _KILL_WAIT)
         except asyncio.TimeoutError:
             code = None
+        killed_by_us = self._killed
         await self.kill()  # whatever it left behind in its group holds stderr open
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(self._stderr_task), _KILL_WAIT)
         tail = "".join(self._stderr).strip()
-        hint = " (killed: out of memory?)" if code in (-signal.SIGKILL, 137) else ""
-        return f"the Lean REPL exited with code {code}{hint}" + (
-            f"; stderr:\n{tail}" if tail else ""
-        )
+        if killed_by_us:
+            hint = " (killed by leanstar)"
+        else:
+            hint = " (killed: out of memory?)" if code in (-signal.SIGKILL, 137) else ""
+        return f"it exited with code {code}{hint}" + (f"; stderr:\n{tail}" if tail else "")
 
     async def _drain_stderr(self) -> None:
         assert self._proc.stderr is not None
@@ -222,6 +218,7 @@ class _ReplProcess:
 
     async def kill(self) -> None:
         """Kill the whole process tree and reap the REPL."""
+        self._killed = True
         await asyncio.to_thread(kill_tree, self._proc.pid, self._tag)
         try:
             await asyncio.wait_for(self._proc.wait(), _KILL_WAIT)
@@ -294,13 +291,13 @@ class ReplProofSession:
         async with self._lock:
             try:
                 proof_state, goal = await self._root(theorem)
-            except _ReplTimedOut:
+            except TimeoutError:
                 raise LeanCrashed(
                     f"the Lean REPL did not answer within its time limit while opening "
                     f"{theorem.name}; it was killed and restarts on the next call "
                     f"(raise timeout/import_timeout if the context is heavy)"
                 ) from None
-            except _ReplDied as exc:
+            except LeanCrashed as exc:
                 raise LeanCrashed(
                     f"{exc} (while opening {theorem.name}); it restarts on the next call"
                 ) from None
@@ -317,9 +314,9 @@ class ReplProofSession:
         async with self._lock:
             try:
                 return await self._check(theorem, proof)
-            except _ReplTimedOut:
+            except TimeoutError:
                 return TimedOut(self.timeout)
-            except _ReplDied as exc:
+            except LeanCrashed as exc:
                 return Failed(f"{exc}; it restarts on the next call", reason="crash")
 
     async def aclose(self) -> None:
@@ -340,9 +337,9 @@ class ReplProofSession:
             reply = await self._request(
                 {"tactic": tactic, "proofState": handle.proof_state}, self.timeout
             )
-        except _ReplTimedOut:
+        except TimeoutError:
             return TimedOut(self.timeout)
-        except _ReplDied as exc:
+        except LeanCrashed as exc:
             return Failed(f"{exc}; it restarts on the next call", reason="crash")
         return tactic_outcome(reply, state, tactic, generation=self._generation)
 
@@ -475,7 +472,7 @@ class ReplProofSession:
         assert self._proc is not None
         try:
             return await self._proc.request(payload, timeout)
-        except (_ReplTimedOut, _ReplDied):
+        except (TimeoutError, LeanCrashed):
             self._forget_process()  # the next request starts a fresh REPL
             raise
 
