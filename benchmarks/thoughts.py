@@ -7,7 +7,7 @@ On the held-out split (`embedded:heldout`, an evenly spaced subset of `--theorem
 the first proof state of each theorem with the embedded Lean, samples `--samples`
 (thought, tactic) pairs per state from the model (default: the packaged default model
 through `load_generator(default_model_spec())`, whatever backend that is), and checks every
-thought with `leanstar.faithfulness.check_thought`. Prints:
+thought with `leanstar.faithfulness.check.check_thought`. Prints:
 
     raw      the share of sampled thoughts that are faithful (what the model writes)
     shown    the share of thoughts a user is shown after the check: a faithful model
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from leanstar.evaluate import benchmark_theorems
-from leanstar.faithfulness import check_thought
+from leanstar.faithfulness.check import check_thought
 from leanstar.lean.pool import WorkerPool
 from leanstar.lean.session import LspProofSession
 from leanstar.lean.toolchain import find_toolchain
@@ -38,7 +38,7 @@ from leanstar.models.base import SamplingParams
 from leanstar.models.loading import default_model_spec, load_generator, resolve_format
 from leanstar.prompt import get_format
 from leanstar.proofs import Theorem
-from leanstar.rationale import RuleBasedWriter
+from leanstar.rationale.writer import RuleBasedWriter
 
 
 def spread(items: list[Theorem], count: int) -> list[Theorem]:

@@ -3,16 +3,16 @@
 This is the paper's retrospective rationale used at inference time (editor hover,
 `leanstar explain`). Sources, tried in order until one gives a usable thought:
 
-    1. oracle   an LLM given the state and the tactic (`leanstar.rationale.OracleWriter`)
+    1. oracle   an LLM given the state and the tactic (`leanstar.rationale.oracle.OracleWriter`)
     2. model    a Lean-STaR CoT model: sample (thought, tactic) pairs for the state and keep
                 the best-scored thought whose tactic is the one written
-    3. rules    `leanstar.rationale.RuleBasedWriter`, which always answers
+    3. rules    `leanstar.rationale.writer.RuleBasedWriter`, which always answers
 
 A model that fails, times out or finds nothing never raises: the next source answers and
 `Explanation.fallback_reason` says what happened. An empty tactic is a ValueError.
 
 A thought from a model (the oracle's included) is shown only when it is faithful to the
-state (`leanstar.faithfulness.check_thought`: its quotes, names and arithmetic are true of
+state (`leanstar.faithfulness.check.check_thought`: its quotes, names and arithmetic are true of
 the goals); otherwise the next source answers. Every explanation carries its own check, and
 `Explanation.label` says what the user is reading (a checked model thought, or the
 retrospective rule-based rationale and why the model's was not used).
@@ -24,11 +24,13 @@ import asyncio
 import logging
 from dataclasses import dataclass, replace
 
-from leanstar.faithfulness import Faithfulness, check_thought
+from leanstar.faithfulness.check import check_thought
+from leanstar.faithfulness.verdict import Faithfulness
 from leanstar.models.base import Generator, SamplingParams
 from leanstar.prompt import DEFAULT_FORMAT, get_format
 from leanstar.proofs import Candidate
-from leanstar.rationale import OracleWriter, RuleBasedWriter
+from leanstar.rationale.oracle import OracleWriter
+from leanstar.rationale.writer import RuleBasedWriter
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from leanstar.errors import (
     StaleRequest,
     TheoremNotFound,
 )
-from leanstar.faithfulness import check_thought
+from leanstar.faithfulness.check import check_thought
 from leanstar.lean.cursor import Site, TacticAt, site_at, tactic_at
 from leanstar.lean.session import LspProofSession
 from leanstar.lean.source import find_theorems

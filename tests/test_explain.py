@@ -15,7 +15,7 @@ from leanstar.cli import main
 from leanstar.errors import FormatMismatch
 from leanstar.explain import explain_tactic
 from leanstar.models.openai import OpenAIGenerator
-from leanstar.rationale import RuleBasedWriter
+from leanstar.rationale.writer import RuleBasedWriter
 
 STATE = "a b : Prop\nhb : b\n⊢ a ∨ b"
 TACTIC = "right"

@@ -7,7 +7,7 @@ from models_fixtures import LoopbackServer, Request
 
 from leanstar.explain import explain_tactic
 from leanstar.models.openai import OpenAIGenerator
-from leanstar.rationale import RuleBasedWriter
+from leanstar.rationale.writer import RuleBasedWriter
 
 STATE = "p q : Prop\nhp : p\nhb : q\n⊢ q ∧ p"
 TACTIC = "constructor"

@@ -10,8 +10,10 @@ import dataclasses
 
 import pytest
 
-from leanstar.faithfulness import Faithfulness, Item, check_steps, check_thought, tokenize
-from leanstar.rationale import RuleBasedWriter
+from leanstar.faithfulness.check import check_steps, check_thought
+from leanstar.faithfulness.verdict import Faithfulness, Item
+from leanstar.lean.expr import tokenize
+from leanstar.rationale.writer import RuleBasedWriter
 
 PQ = "p q : Prop\nhp : p\nhq : q\n⊢ q ∧ p"
 

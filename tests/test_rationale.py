@@ -15,17 +15,16 @@ from leanstar.lean.toolchain import find_toolchain
 from leanstar.lean.trace import trace_text
 from leanstar.models.openai import OpenAIGenerator
 from leanstar.prompt import chatml_to_messages
-from leanstar.rationale import (
+from leanstar.rationale.oracle import (
     ORACLE_INSTRUCTIONS,
     OracleWriter,
-    RuleBasedWriter,
     oracle_messages,
     oracle_prompt,
     parse_oracle_answer,
     parse_oracle_sections,
-    tactic_head,
-    thought_problem,
 )
+from leanstar.rationale.usable import tactic_head, thought_problem
+from leanstar.rationale.writer import RuleBasedWriter
 
 # One theorem per goal shape; each proof step is traced by the embedded Lean, so the
 # writer sees the states Lean really prints.

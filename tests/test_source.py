@@ -141,7 +141,7 @@ def test_scans_stay_linear_on_pathological_text() -> None:
 
     from leanstar.lean.guard import _without_comments
     from leanstar.lean.lexer import sorry_spans
-    from leanstar.rationale import _HEADING
+    from leanstar.rationale.oracle import _HEADING
 
     text = "theorem t : True := by\n  trivial\n" + "a /- b " * 40_000  # none closed
     started = time.perf_counter()

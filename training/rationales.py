@@ -1,12 +1,12 @@
 """`leanstar-train rationales`: retrospective rationale generation.
 
 For each (state, ground-truth tactic) of an SFT dataset an oracle writes the thought that
-leads to the tactic (the paper asks GPT-4 with the tactic in view; leanstar.rationale has
+leads to the tactic (the paper asks GPT-4 with the tactic in view; leanstar.rationale.oracle has
 our wording of its instructions). The output is a Lean-CoT dataset of (state, thought,
 tactic) in a CoT prompt format.
 
 Oracles:
-    rules                      leanstar.rationale.RuleBasedWriter: offline, deterministic,
+    rules                      leanstar.rationale.writer.RuleBasedWriter: offline, deterministic,
                                describes the goal's shape and why the tactic fits
     openai-chat:URL#MODEL      any OpenAI-compatible endpoint (a frontier API, vLLM, ollama)
     hf:PATH, vllm:PATH, ...    a local model through leanstar.models
@@ -165,7 +165,8 @@ def _read_partial(path: Path) -> list[dict[str, Any]]:
 
 
 def _annotate_with_rules(todo: Sequence[Example], record: Any) -> None:
-    from leanstar.rationale import RuleBasedWriter, thought_problem
+    from leanstar.rationale.usable import thought_problem
+    from leanstar.rationale.writer import RuleBasedWriter
 
     writer = RuleBasedWriter()
     for example in todo:
@@ -188,7 +189,7 @@ async def _annotate_with_oracle(
     timeout_s: float,
 ) -> None:
     from leanstar.models.loading import load_generator
-    from leanstar.rationale import OracleWriter
+    from leanstar.rationale.oracle import OracleWriter
 
     generator = load_generator(spec) if isinstance(spec, str) else spec
     oracle = OracleWriter(generator)

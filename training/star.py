@@ -30,7 +30,7 @@ from typing import Any
 
 from leanstar.data.jsonl import atomic_write_json, read_jsonl
 from leanstar.evaluate import Budget
-from leanstar.faithfulness import check_thought
+from leanstar.faithfulness.check import check_thought
 from leanstar.proofs import Theorem
 from leanstar.training.data import Example, dataset_done, read_dataset, write_dataset
 from leanstar.training.faults import maybe_crash

@@ -39,7 +39,7 @@ export interface SuggestCandidate {
     goalsAfter: string[];
     score: number;
     message?: string;
-    /** Whether the thought is true of the proof state (leanstar/faithfulness.py); why not. */
+    /** Whether the thought is true of the proof state (leanstar/faithfulness/); why not. */
     faithful?: boolean;
     unfaithfulBecause?: string;
     /**
