@@ -21,8 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from leanstar.budget import Budget
 from leanstar.data.embedded_benchmark import load_embedded_benchmark
-from leanstar.evaluate import Budget, evaluate
+from leanstar.evaluate import evaluate
 from leanstar.lean.session import LspProofSession
 from leanstar.lean.toolchain import find_toolchain
 from leanstar.models.batching import BatchingGenerator

@@ -21,8 +21,9 @@ from pathlib import Path
 
 from competing import competing_process
 
+from leanstar.budget import Budget
 from leanstar.data.embedded_benchmark import load_embedded_benchmark
-from leanstar.evaluate import Budget, evaluate
+from leanstar.evaluate import evaluate
 from leanstar.lean.pool import WorkerPool
 from leanstar.lean.session import LspProofSession
 from leanstar.lean.toolchain import find_toolchain

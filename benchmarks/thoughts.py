@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from leanstar.evaluate import benchmark_theorems
+from leanstar.data.benchmarks import benchmark_theorems
 from leanstar.faithfulness.check import check_thought
 from leanstar.lean.pool import WorkerPool
 from leanstar.lean.session import LspProofSession

@@ -67,8 +67,8 @@ def gpu_peak() -> float | None:
 
 def vllm_sampling(model_dir: Path, folder: Path, theorems: int) -> dict:
     """Expert iteration's sampling step (K=32 chains, 5 steps) with vLLM on the GPU."""
+    from leanstar.budget import Budget
     from leanstar.data.embedded_benchmark import load_embedded_benchmark
-    from leanstar.evaluate import Budget
     from leanstar.training.sampling import search_with_checkpoint
 
     budget = Budget(32, 1, 5, time_s=120)

@@ -44,7 +44,7 @@ from leanstar.proofs import (
 from leanstar.search import Proposer, SearchResult
 
 if TYPE_CHECKING:
-    from leanstar.evaluate import Budget
+    from leanstar.budget import Budget
     from leanstar.lean.backend import ProofSession
 
 BULLET = "· "
@@ -225,7 +225,7 @@ async def prove_holes(
     on_hole: Callable[[HoleResult], None] | None = None,
 ) -> list[TheoremResult]:
     """Search every hole; per theorem, the replacements Lean accepted as a whole."""
-    from leanstar.evaluate import search_theorem
+    from leanstar.budget import search_theorem
 
     by_theorem: dict[int, TheoremResult] = {}
     for hole in holes:

@@ -383,7 +383,7 @@ class SuggestionEngine:
         `span` (declaration start and proof end offsets in `doc.text`) and `replacements`
         (start, end, new text): the LSP layer makes them a versioned edit, re-based or
         refused when the document changed during the search."""
-        from leanstar.evaluate import PROVE_BUDGET, PROVE_TIME_S, Budget
+        from leanstar.budget import PROVE_BUDGET, PROVE_TIME_S, Budget
         from leanstar.holes import find_holes, prove_holes
         from leanstar.lean.edit import Replacement, splice
 
@@ -413,7 +413,7 @@ class SuggestionEngine:
             replacements = [(r.start, r.end, r.new) for r in result.replacements]
             verdict = result.verdict
         else:  # `:= by` and nothing yet: the whole proof goes after `by`
-            from leanstar.evaluate import search_theorem
+            from leanstar.budget import search_theorem
 
             searches = await search_theorem(watched, proposer, source.theorem, budget)  # type: ignore[arg-type]
             found = next((r for r in searches if r.proved and r.proof), None)

@@ -14,18 +14,15 @@ import pytest
 from rich.console import Console
 from test_search import FORMAT, ROOT, ScriptedGenerator, reply
 
+from leanstar.budget import Budget
+from leanstar.data.benchmarks import load_benchmark
 from leanstar.data.jsonl import read_jsonl
 from leanstar.errors import DataError, ModelError
-from leanstar.evaluate import (
-    Budget,
-    evaluate,
-    load_benchmark,
-    render_report,
-    summary_path_for,
-)
+from leanstar.evaluate import evaluate
 from leanstar.lean.session import LspProofSession
 from leanstar.lean.toolchain import Toolchain
 from leanstar.proofs import Proved, Theorem
+from leanstar.results import render_report, summary_path_for
 from leanstar.search import Proposer
 
 CONJ = "(p q : Prop) (hp : p) (hq : q) : p ∧ q"
@@ -242,9 +239,10 @@ async def test_model_errors_are_not_finished_theorems(session, theorems, tmp_pat
 
 
 def test_the_header_check_refuses_minif2f_on_the_embedded_toolchain(embedded: Toolchain) -> None:
+    from leanstar.data.benchmarks import benchmark_theorems
     from leanstar.data.minif2f import load_minif2f
     from leanstar.errors import LeanError
-    from leanstar.evaluate import benchmark_theorems, check_headers, toolchain_id
+    from leanstar.evaluate import check_headers, toolchain_id
 
     # The embedded benchmark's header elaborates (no error raised).
     check_headers(embedded, benchmark_theorems("embedded:heldout")[0], benchmark="embedded")
@@ -304,3 +302,65 @@ async def test_broken_benchmark_records_are_counted_not_fatal(
     render_report(report, console)
     text = console.export_text()
     assert "100.0%" in text and "2 / 2" in text and "broken records" in text
+
+
+# -- faithfulness of the thoughts --------------------------------------------------------------
+
+FAITHFUL = "The goal `p ∧ q` is a conjunction: hp : `p` gives the left half and hq : `q` the right."
+MISQUOTE = "The goal `q ∧ p` follows from the hypothesis hr."
+
+
+async def test_every_thought_is_checked_and_counted(session, theorems, tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    thoughtful = {
+        ROOT: [reply("exact ⟨hp, hq⟩", thought=FAITHFUL)],
+        HARD_STATE: [reply("exact hp", thought=MISQUOTE)],
+    }
+    conj, hard = theorems[0], theorems[2]
+    report = await evaluate(
+        session,
+        Proposer(ScriptedGenerator(thoughtful), FORMAT),
+        [conj, hard],
+        budget("1x1x3"),
+        out_path=out,
+    )
+    records = {r["theorem"]: r for r in read_jsonl(out)}
+
+    # The proof's one step: faithful, with what was checked on the step itself.
+    proved = records["t_conj"]
+    assert proved["proved"] is True
+    assert proved["faithfulness"] == {"thoughts": 1, "faithful": 1}
+    assert proved["proof_faithfulness"] == {"thoughts": 1, "faithful": 1}
+    (step,) = proved["searches"][0]["trajectory"]["steps"]
+    assert step["thought"] == FAITHFUL and step["faithfulness"]["faithful"] is True
+    assert {item["text"] for item in step["faithfulness"]["items"]} == {"p ∧ q", "hp : p", "hq : q"}
+
+    # Three failed tries with a misquoting thought: each marked, with the reasons.
+    failed = records["t_hard"]
+    assert failed["proved"] is False and failed["proof_faithfulness"] is None
+    assert failed["faithfulness"] == {"thoughts": 3, "faithful": 0}
+    attempts = failed["searches"][0]["attempts"]
+    assert len(attempts) == 3
+    for attempt in attempts:
+        verdict = attempt["faithfulness"]
+        assert verdict["faithful"] is False
+        problems = {item["text"] for item in verdict["items"] if not item["ok"]}
+        assert problems == {"q ∧ p", "hr"}
+
+    assert report.faithfulness == {"thoughts": 4, "faithful": 1}
+    assert report.proof_faithfulness == {"thoughts": 1, "faithful": 1}
+    summary = json.loads(summary_path_for(out).read_text())
+    assert summary["faithfulness"] == {"thoughts": 4, "faithful": 1}
+    console = Console(record=True, width=120)
+    render_report(report, console)
+    table = console.export_text()
+    assert "faithful thoughts" in table and "1 / 4 (25.0%)" in table
+    assert "1 / 1 (100.0%)" in table
+
+    # Resumed records count as they were written; the model is not asked again.
+    again = ScriptedGenerator(thoughtful)
+    resumed = await evaluate(
+        session, Proposer(again, FORMAT), [conj, hard], budget("1x1x3"), out_path=out
+    )
+    assert again.calls == [] and resumed.resumed == 2
+    assert resumed.faithfulness == {"thoughts": 4, "faithful": 1}

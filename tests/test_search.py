@@ -336,7 +336,7 @@ async def test_best_first_expansion_budget(session, conj) -> None:
 
 
 def test_a_budget_over_the_limits_is_refused_with_the_limit_named() -> None:
-    from leanstar.evaluate import MAX_ATTEMPTS, Budget
+    from leanstar.budget import MAX_ATTEMPTS, Budget
 
     with pytest.raises(ValueError, match="attempts 10,000,000 is over the limit of 4,096"):
         Budget.parse("10000000x1x1", time_s=5)
@@ -350,7 +350,7 @@ def test_a_budget_over_the_limits_is_refused_with_the_limit_named() -> None:
 async def test_many_chains_run_a_bounded_batch_at_a_time_and_stop_at_the_deadline(
     session, conj
 ) -> None:
-    from leanstar.evaluate import MAX_ATTEMPTS, MAX_STEPS
+    from leanstar.budget import MAX_ATTEMPTS, MAX_STEPS
     from leanstar.search import LIVE_CHAINS
 
     generator = ScriptedGenerator({}, default=[reply("skip")])  # accepted, never a proof

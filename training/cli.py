@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from leanstar import __version__
-from leanstar.entry import dispatch, exit_fast, exit_status
 from leanstar.cliargs import (
     Invalid,
     Parser,
@@ -33,6 +32,7 @@ from leanstar.cliargs import (
     positive_int,
     text_file,
 )
+from leanstar.entry import dispatch, exit_fast, exit_status
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -241,7 +241,7 @@ def run_finetune(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_star(args: argparse.Namespace, console: Console) -> int:
-    from leanstar.evaluate import benchmark_theorems
+    from leanstar.data.benchmarks import benchmark_theorems
     from leanstar.training.config import load_config
     from leanstar.training.finetune import FinetuneConfig
     from leanstar.training.star import StarConfig, expert_iteration

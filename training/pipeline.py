@@ -27,9 +27,10 @@ from typing import Any
 
 from rich.console import Console
 
+from leanstar.budget import Budget
+from leanstar.data.benchmarks import benchmark_theorems
 from leanstar.data.jsonl import atomic_write_json, atomic_write_text
 from leanstar.errors import ModelError
-from leanstar.evaluate import Budget, benchmark_theorems
 from leanstar.models.ct2 import CT2_SUBDIR, convert_checkpoint
 from leanstar.models.loading import CHECKPOINT_META, read_checkpoint_format
 from leanstar.prompt import get_format

@@ -11,8 +11,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from leanstar.evaluate import Budget, EvalReport, evaluate
+from leanstar.budget import Budget
+from leanstar.evaluate import evaluate
 from leanstar.proofs import Theorem
+from leanstar.results import EvalReport
 
 
 def sampling_backend(requested: str = "auto") -> str:

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leanstar.budget import Budget
 from leanstar.data.jsonl import atomic_write_json, read_jsonl
-from leanstar.evaluate import Budget
 from leanstar.faithfulness.check import check_thought
 from leanstar.proofs import Theorem
 from leanstar.training.data import Example, dataset_done, read_dataset, write_dataset
