@@ -17,7 +17,6 @@ every Lean process would inherit), else the environment variable `api_key_env`; 
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import os
 import random
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 
 from leanstar.errors import ModelError, ModelUnavailable
 from leanstar.models.base import Sample, SamplingParams
+from leanstar.models.transport import Endpoint, excerpt, map_transport_errors
 from leanstar.prompt import chatml_to_messages
 
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -63,6 +63,12 @@ class OpenAIGenerator:
         self._api_key = api_key or os.environ.get(api_key_env) or None
         self._limit = asyncio.Semaphore(max_concurrency)
         self._client: Any = None
+        self._endpoint = Endpoint(
+            name=f"model server at {self.base_url}",
+            start="is it running? start one with `leanstar serve` or `vllm serve MODEL`",
+            auth="check the API key",
+            protocol="is it an OpenAI-compatible server? (the base URL usually ends in /v1)",
+        )
 
     def _http(self) -> Any:
         if self._client is None:
@@ -119,39 +125,32 @@ class OpenAIGenerator:
             payload = await self._post(url, body)
         choices = payload.get("choices") if isinstance(payload, dict) else None
         if not isinstance(choices, list) or not choices:
-            raise ModelError(f"{url} answered without choices: {_excerpt(payload)}")
+            raise ModelError(f"{url} answered without choices: {excerpt(payload)}")
         return [self._sample(choice, params.stop, url) for choice in choices]
 
     async def _post(self, url: str, body: dict[str, Any]) -> Any:
         """POST with retries; the decoded JSON answer."""
-        import httpx
-
         attempt = 0
         while True:
+            retry_after = None
             try:
-                response = await self._http().post(url, json=body)
-            except httpx.TransportError as exc:  # refused, reset, DNS, timeouts
-                problem = f"{type(exc).__name__}: {exc}".rstrip(": ")
-                retry_after = None
-            else:
-                if response.status_code < 300:
-                    try:
+                with map_transport_errors(self._endpoint):
+                    response = await self._http().post(url, json=body)
+                    if response.status_code < 300:
                         return response.json()
-                    except ValueError:
-                        raise ModelError(
-                            f"{url} answered with something that is not JSON: "
-                            f"{_excerpt(response.text)}"
-                        ) from None
+            except ModelUnavailable as exc:  # refused, reset, DNS, timeouts: worth a retry
+                failure = exc
+            else:
                 if response.status_code not in RETRY_STATUS:
                     raise ModelError(_http_error(url, response.status_code, response.text))
-                problem = f"HTTP {response.status_code}: {_excerpt(response.text)}"
+                failure = self._endpoint.unreachable(
+                    f"HTTP {response.status_code}: {excerpt(response.text)}"
+                )
                 retry_after = _retry_after(response.headers.get("retry-after"))
             if attempt >= self.max_retries:
                 raise ModelUnavailable(
-                    f"cannot reach model server at {self.base_url}: {problem} (after "
-                    f"{attempt + 1} tries); is it running? start one with `leanstar serve` "
-                    f"or `vllm serve MODEL`"
-                )
+                    f"{failure} (after {attempt + 1} tries)"
+                ) from failure.__cause__
             delay = self.backoff * 2**attempt * (1 + random.random())  # jitter spreads retries
             await asyncio.sleep(min(retry_after or delay, MAX_BACKOFF_S))
             attempt += 1
@@ -171,9 +170,9 @@ class OpenAIGenerator:
                 pieces = lp.get("tokens") or []
             finish = choice.get("finish_reason") or "stop"
         except (KeyError, TypeError, AttributeError):
-            raise ModelError(f"{url} answered a malformed choice: {_excerpt(choice)}") from None
+            raise ModelError(f"{url} answered a malformed choice: {excerpt(choice)}") from None
         if not isinstance(text, str) or not all(isinstance(x, int | float) for x in logprobs):
-            raise ModelError(f"{url} answered a malformed choice: {_excerpt(choice)}")
+            raise ModelError(f"{url} answered a malformed choice: {excerpt(choice)}")
         first = min(((i, s) for s in stop if s and (i := text.find(s)) != -1), default=None)
         if first is not None:  # the server did not apply the stop string itself
             cut, found = first
@@ -213,9 +212,4 @@ def _http_error(url: str, status: int, text: str) -> str:
         403: "the key is not allowed to use this model",
         404: "check the base URL (it usually ends in /v1) and the model name",
     }.get(status, "the server refused the request")
-    return f"{url} answered HTTP {status} ({hint}): {_excerpt(text)}"
-
-
-def _excerpt(value: Any, limit: int = 200) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= limit else text[:limit] + "..."
+    return f"{url} answered HTTP {status} ({hint}): {excerpt(text)}"

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.protocol import State
 
 from leanstar.errors import ModelError, ModelUnavailable
 from leanstar.models.base import Sample, SamplingParams
+from leanstar.models.transport import Endpoint, map_transport_errors
 from leanstar.models.wire import (
     CancelRequest,
     ClientFrame,
@@ -78,6 +78,13 @@ class RemoteGenerator:
         self._pending: dict[str, _Pending] = {}
         self._health_waiters: list[asyncio.Future[HealthFrame]] = []
         self._ids = itertools.count(1)
+        self._endpoint = Endpoint(
+            name=f"the leanstar model server at {url}",
+            start="start it with `leanstar serve --model ...`",
+            auth="pass the server's --token as token= "
+            "(it is sent as 'Authorization: Bearer TOKEN')",
+            protocol="check that the URL names a `leanstar serve` server of the same version",
+        )
 
     # -- Generator ---------------------------------------------------------------------
 
@@ -148,8 +155,7 @@ class RemoteGenerator:
                 return self._connection
             self._connection = None  # dropped, or closing: connect again
             headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
-            hint = "start it with `leanstar serve --model ...`"
-            try:
+            with map_transport_errors(self._endpoint):
                 connection = await asyncio.wait_for(
                     connect(
                         self.url,
@@ -159,36 +165,17 @@ class RemoteGenerator:
                     ),
                     self.connect_timeout,
                 )
-            except InvalidStatus as exc:
-                status = exc.response.status_code
-                if status in (401, 403):
-                    raise ModelUnavailable(
-                        f"the leanstar model server at {self.url} refused the token "
-                        f"(HTTP {status}): pass the server's --token as token= "
-                        "(it is sent as 'Authorization: Bearer TOKEN')"
-                    ) from exc
-                raise ModelUnavailable(
-                    f"cannot reach the leanstar model server at {self.url}: HTTP {status}; "
-                    f"is it a leanstar server? {hint}"
-                ) from exc
-            except (OSError, TimeoutError, InvalidHandshake) as exc:
-                reason = str(exc) or type(exc).__name__
-                raise ModelUnavailable(
-                    f"cannot reach the leanstar model server at {self.url}: {reason}; {hint}"
-                ) from exc
             self._connection = connection
             self._reader = asyncio.create_task(self._read(connection), name="leanstar-remote")
             return connection
 
     async def _send(self, connection: ClientConnection, frame: ClientFrame) -> None:
         try:
-            await connection.send(encode_client(frame))
-        except ConnectionClosed as exc:
+            with map_transport_errors(self._endpoint):
+                await connection.send(encode_client(frame))
+        except ModelUnavailable:
             self._drop(connection)
-            raise ModelUnavailable(
-                f"the connection to the leanstar model server at {self.url} was lost ({exc}); "
-                "the next call reconnects"
-            ) from exc
+            raise
 
     def _drop(self, connection: ClientConnection) -> None:
         if self._connection is connection:
@@ -196,31 +183,21 @@ class RemoteGenerator:
 
     async def _read(self, connection: ClientConnection) -> None:
         """Route every frame of the connection to the call waiting for it."""
-        try:
-            async for message in connection:
-                try:
-                    self._route(message)
-                except (ValueError, KeyError, TypeError, IndexError) as exc:
-                    # The stream can no longer be trusted: fail everything, reconnect later.
-                    self._drop(connection)
-                    self._fail_all(
-                        ModelError(
-                            f"the leanstar model server at {self.url} sent a frame leanstar "
-                            f"cannot read ({exc}): {str(message)[:200]!r}; check that the URL "
-                            "names a `leanstar serve` server of the same version"
-                        )
-                    )
-                    await connection.close()
-                    return
-        except ConnectionClosed:
-            pass
-        self._drop(connection)
-        self._fail_all(
-            ModelUnavailable(
-                f"the connection to the leanstar model server at {self.url} was lost; "
-                "the next call reconnects (is the server still running?)"
-            )
+        ended: ModelError = ModelUnavailable(
+            f"the connection to {self._endpoint.name} was lost; the next call reconnects "
+            "(is the server still running?)"
         )
+        try:
+            with map_transport_errors(self._endpoint):
+                async for message in connection:
+                    self._route(message)
+        except ModelUnavailable as exc:  # dropped
+            ended = exc
+        except ModelError as exc:  # a frame it cannot read: the stream cannot be trusted
+            ended = exc
+            await connection.close()
+        self._drop(connection)
+        self._fail_all(ended)
 
     def _route(self, message: str | bytes) -> None:
         frame = decode_server(message)
