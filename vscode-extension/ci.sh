@@ -5,7 +5,8 @@
 # The protocol test (test/protocol.test.ts) starts the real Python server. It uses the Python the
 # repository's tests use: $LEANSTAR_TEST_PYTHON, else $PYTHON, else the checkout's virtual
 # environment (.venv/ or venv/), else python3 on PATH, whichever first imports leanstar.server.lsp.
-# With none of them it is skipped, and the reason is printed here.
+# With none of them it is skipped, and the reason is printed here; under CI=true (CI services
+# set it) it fails instead, since a CI run must not pass without the server.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -30,7 +31,12 @@ if python="$(find_python)"; then
     echo "== npm test (vitest; the protocol test runs the server with $python)"
     export LEANSTAR_TEST_PYTHON="$python" LEANSTAR_REQUIRE_PYTHON=1
 else
-    echo "== npm test (vitest; the protocol test is SKIPPED: no Python with leanstar found in" \
+    if [ "${CI:-}" = "true" ] || [ "${CI:-}" = "1" ]; then
+        verdict="FAILS (CI=true)"
+    else
+        verdict="is SKIPPED"
+    fi
+    echo "== npm test (vitest; the protocol test $verdict: no Python with leanstar found in" \
         "\$LEANSTAR_TEST_PYTHON, \$PYTHON, ../.venv, ../venv or python3 on PATH;" \
         "install it with: python3 -m pip install -e ..)"
 fi
