@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from models_fixtures import LoopbackServer, Request
 
+from leanstar.faithfulness.check import check_thought
 from leanstar.lean.pool import WorkerPool
 from leanstar.lean.toolchain import find_toolchain
 from leanstar.lean.trace import trace_text
@@ -201,6 +202,57 @@ def test_left_and_right_name_different_alternatives() -> None:
     second = RuleBasedWriter().write(state, "right")
     assert "the first one, `5 * 0 = 0`" in first
     assert "the second one, `5 = 6`" in second
+
+
+# Equivalences whose sides are implications, disjunctions or binders: a direction built
+# from the sides needs parentheses (`p ↔ q → r` has the direction `(q → r) → p`).
+IFF_THEOREMS = """\
+theorem iff_or (a b c : Prop) (f : a ∨ b → c) (g : c → a ∨ b) : a ∨ b ↔ c := by
+  constructor
+  exact f
+  exact g
+theorem iff_imp (p q r : Prop) (f : p → q → r) (g : (q → r) → p) : p ↔ (q → r) := by
+  constructor
+  exact f
+  exact g
+theorem iff_all (p : Prop) (f : p → ∀ n : Nat, n + 0 = n) (g : (∀ n : Nat, n + 0 = n) → p) :
+    p ↔ ∀ n : Nat, n + 0 = n := by
+  exact ⟨f, g⟩
+"""
+
+IFF_DIRECTIONS = {
+    ("iff_or", "constructor"): ["`(a ∨ b) → c`", "`c → (a ∨ b)`"],
+    ("iff_imp", "constructor"): ["`p → (q → r)`", "`(q → r) → p`"],
+    ("iff_all", "exact ⟨f, g⟩"): [
+        "`p → (∀ (n : Nat), n + 0 = n)`",
+        "`(∀ (n : Nat), n + 0 = n) → p`",
+    ],
+}
+
+
+def test_equivalence_directions_are_quoted_with_parentheses() -> None:
+    """Each direction of an `↔` is quoted as a well-formed expression that means that
+    direction: the faithfulness check parses it and finds it among the state's forms."""
+    toolchain = find_toolchain(explicit="embedded")
+
+    async def trace() -> list:
+        pool = WorkerPool(toolchain, size=1)
+        try:
+            async with pool.worker() as worker:
+                text = f"{toolchain.header}\n\n{IFF_THEOREMS}"
+                return await trace_text(worker, text, "Iff.lean")
+        finally:
+            await pool.aclose()
+
+    traced = asyncio.run(trace())
+    assert not any(step.proof_has_errors for step in traced)
+    states = {(step.full_name, step.tactic): step.state_before for step in traced}
+    for key, quotes in IFF_DIRECTIONS.items():
+        thought = RuleBasedWriter().write(states[key], key[1])
+        for quoted in quotes:
+            assert quoted in thought, (quoted, thought)
+        verdict = check_thought(states[key], thought, tactic=key[1])
+        assert verdict.faithful, (thought, verdict.summary())
 
 
 def test_no_goals_and_unknown_tactics() -> None:

@@ -62,10 +62,11 @@ def test_model_thoughts_false_of_the_state_are_dropped_and_counted(tmp_path: Pat
 
 
 def test_oracle_thoughts_are_checked_too(tmp_path: Path) -> None:
-    # The rule-based oracle re-writes every thought; on `b → c ↔ a` it writes the direction
-    # `b → c → a`, which is not `(b → c) → a`: the check catches its own writer's slip.
-    iff_state = "a b c : Prop\nh : a ↔ b → c\n⊢ b → c ↔ a"
-    records = [*RECORDS, _record("iff", [(iff_state, "", "constructor")])]
+    # The rule-based oracle re-writes every thought; on a `∀` goal proved by a `fun` term it
+    # quotes the words `an arbitrary value` as if they were an expression of the state: the
+    # check catches its own writer's slip.
+    all_state = "⊢ ∀ (n : Nat), n + 0 = n"
+    records = [*RECORDS, _record("all", [(all_state, "", "exact fun n => Nat.add_zero n")])]
     stats = collect_examples(
         records, tmp_path, StarConfig(thoughts="oracle"), prompt_format=FORMAT, source="test"
     )
@@ -73,7 +74,7 @@ def test_oracle_thoughts_are_checked_too(tmp_path: Path) -> None:
     found, _ = read_dataset(tmp_path / "found.jsonl")
     assert len(found) == 5 and stats["relabelled"]["annotated"] == 5
     assert stats["unfaithful_dropped"] == 1 and stats["new_examples"] == 4
-    assert "iff" not in {e.theorem for e in new}
+    assert "all" not in {e.theorem for e in new}
     assert all(e.thought for e in new)
 
 

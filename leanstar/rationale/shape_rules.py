@@ -11,6 +11,7 @@ import re
 from leanstar.lean.goals import (
     Shape,
     conjuncts,
+    implication,
     normalise,
     shape_of,
     split_args,
@@ -62,7 +63,7 @@ def split_goal(s: Situation) -> str | None:
         a, b = shape.parts
         return (
             f"The goal {quote(s.target)} is an equivalence, so prove its two directions "
-            f"separately: {quote(a + ' → ' + b)} and {quote(b + ' → ' + a)}."
+            f"separately: {quote(implication(a, b))} and {quote(implication(b, a))}."
         )
     return None
 
@@ -84,7 +85,7 @@ def anonymous_pair(s: Situation) -> str | None:
     if shape.kind in ("and", "iff") and len(items) >= 2:
         if shape.kind == "iff":
             a, b = shape.parts
-            sides = [f"{quote(a + ' → ' + b)}", f"{quote(b + ' → ' + a)}"]
+            sides = [quote(implication(a, b)), quote(implication(b, a))]
             what = "Both directions of the equivalence"
         else:
             sides = [quote(p) for p in conjuncts(s.target, len(items))]
