@@ -47,7 +47,6 @@ _ENGLISH_WORDS = """a an the it its this that these those of is are and or to in
     facts statement side sides true false into up point points here hold have how half head
     his her"""
 
-
 ENGLISH = frozenset(_ENGLISH_WORDS.split())
 
 

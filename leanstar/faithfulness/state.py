@@ -14,7 +14,6 @@ from leanstar.lean.goals import parse_goals
 
 _DATA_TYPES = ("Nat", "ℕ", "Int", "ℤ", "List", "Bool", "String")
 
-
 TYPES = frozenset({*_DATA_TYPES, "Prop", "Type"})
 
 

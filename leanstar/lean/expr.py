@@ -14,14 +14,13 @@ precedence parser; no backtracking regular expressions), and trees are hash-cons
 
 from __future__ import annotations
 
-_ASCII = {"->": "→", "<->": "↔", "<=": "≤", ">=": "≥", "!=": "≠", "/\\": "∧", "\\/": "∨"}
+# -- Tokens -----------------------------------------------------------------------------------
 
+_ASCII = {"->": "→", "<->": "↔", "<=": "≤", ">=": "≥", "!=": "≠", "/\\": "∧", "\\/": "∨"}
 
 _MULTI = frozenset({"->", "<->", "<=", ">=", "!=", "/\\", "\\/", "=>", "::", "++", ":=", "..."})
 
-
 _WORD_OPS = {"fun": "fun", "forall": "∀", "exists": "∃", "λ": "fun"}
-
 
 SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
 
@@ -73,6 +72,8 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+# -- Trees ------------------------------------------------------------------------------------
+
 # (left binding power, right binding power, name); right-associative when equal.
 _INFIX: dict[str, tuple[int, int, str]] = {
     "↔": (20, 21, "↔"),
@@ -98,12 +99,9 @@ _INFIX: dict[str, tuple[int, int, str]] = {
     "^": (75, 75, "^"),
 }
 
-
 _APP_BP = 1024
 
-
 _STOP_WORDS = frozenset({"then", "else", "with", "at", "from", "do", "in", "if", "by", "using"})
-
 
 # `And a b` and friends: the prefix spelling of an operator, as Lean may print it.
 _PREFIX_NAMES = {
@@ -122,9 +120,7 @@ _PREFIX_NAMES = {
     "List.cons": "::",
 }
 
-
 _MAX_DEPTH = 100  # deeper nesting than any real goal: give up rather than overflow
-
 
 Node = tuple  # ("num", n) | ("var", name) | ("op", op, a, b) | ("not", a) | ("app", f, a) |
 
@@ -340,6 +336,9 @@ class _Parser:
         return body
 
 
+# -- Evaluation -------------------------------------------------------------------------------
+
+
 def nat_value(forest: Forest, node_id: int) -> int | None:
     """The value of a closed natural-number tree (Lean's truncated `-`, `/ 0` = 0)."""
     node = forest.nodes[node_id]
@@ -386,6 +385,9 @@ def prop_truth(forest: Forest, node_id: int) -> bool | None:
             return None
         return {"∧": a and b, "∨": a or b, "→": (not a) or b, "↔": a == b}[op]
     return None
+
+
+# -- Printing ---------------------------------------------------------------------------------
 
 
 def show(forest: Forest, node_id: int) -> str:

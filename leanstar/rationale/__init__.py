@@ -10,7 +10,8 @@ without naming it (paper: GPT-4, temperature 0.7, top_p 0.95, at most 800 tokens
     writer              `RuleBasedWriter`: a deterministic offline writer (no model needed)
     situation           what a rule sees, and the phrases rules share
     shape_rules         rules read off the goal's shape (intro, constructor, left/right, ...)
-    hypothesis_rules    rules for steps that use hypotheses or library facts (exact h, cases)
+    hypothesis_rules    rules for steps that use a hypothesis or a library fact (exact h, apply)
+    case_rules          rules for taking hypotheses apart or finding them impossible (cases)
     computation_rules   rules for steps that compute (rw, simp, rfl, decide)
     facts               what library lemmas say, in words
 

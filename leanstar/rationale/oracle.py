@@ -21,6 +21,8 @@ from leanstar.models.base import Generator, SamplingParams
 from leanstar.prompt import IM_END, IM_START
 from leanstar.rationale.usable import thought_problem
 
+# -- The request ------------------------------------------------------------------------------
+
 ORACLE_INSTRUCTIONS = """\
 You help build training data for a Lean 4 theorem prover that thinks before it acts.
 You will see a Lean 4 proof state and the tactic that a correct proof applies next.
@@ -44,12 +46,9 @@ Answer with exactly these three sections:
 (the given tactic)
 ```"""
 
-
 ORACLE_TEMPERATURE = 0.7
 
-
 ORACLE_TOP_P = 0.95
-
 
 ORACLE_MAX_TOKENS = 800
 
@@ -87,6 +86,8 @@ def oracle_prompt(state: str, tactic: str, *, chatml: bool = True) -> str:
         f"{ORACLE_INSTRUCTIONS}\n\n{_oracle_request(state, tactic)}\n\n### Planning of reasoning\n"
     )
 
+
+# -- Reading the answer -----------------------------------------------------------------------
 
 # A section heading: "### Reasoning", "**Reasoning:**", "2. Reasoning:", "Reasoning -", with
 # optional text after it on the same line.
@@ -151,6 +152,9 @@ def _clean_prose(text: str | None) -> str | None:
 def parse_oracle_answer(text: str) -> str | None:
     """The reasoning section of an oracle answer; None when there is none (malformed)."""
     return parse_oracle_sections(text).reasoning
+
+
+# -- The writer -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

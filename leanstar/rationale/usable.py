@@ -14,16 +14,13 @@ from leanstar.lean.goals import normalise
 
 MAX_THOUGHT_CHARS = 700
 
-
 # Tokens in a tactic that are syntax, not names of lemmas.
 _SYNTAX_WORDS = frozenset(
     {"with", "at", "fun", "using", "only", "by", "in", "generalizing", "then", "else", "if"}
 )
 
-
 # Global constants with ordinary-looking names that a thought must not name either.
 BARE_LEMMAS = frozenset({"absurd", "congrArg", "congrFun", "congr", "funext", "propext"})
-
 
 _IDENT = re.compile(r"[^\W\d][\w'.!?₀-₉]*")
 

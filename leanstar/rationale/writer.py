@@ -11,16 +11,14 @@ from __future__ import annotations
 import re
 
 from leanstar.lean.goals import normalise, parse_goals
+from leanstar.rationale.case_rules import eliminate, impossible, split_hypothesis
 from leanstar.rationale.computation_rules import by_definition, evaluate, rewrite, simplify
 from leanstar.rationale.facts import lemma_fact
 from leanstar.rationale.hypothesis_rules import (
-    eliminate,
     function_term,
     hypothesis_closes,
-    impossible,
     library_term,
     projection,
-    split_hypothesis,
     use_implication,
 )
 from leanstar.rationale.shape_rules import (
