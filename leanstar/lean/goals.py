@@ -4,6 +4,7 @@ outermost shape of a proposition.
     parse_goals(state)   the goals (case tag, hypotheses, target), blank line between goals
     shape_of(expr)       the outermost form of a proposition: `a ∧ b` is ("and", (a, b))
     paren(expr)          `expr` with parentheses where it must have them inside a larger one
+    implication(a, b)    `a → b` built from parts, parenthesised (a direction of an `↔`)
     term_type(goal, t)   the type of a hypothesis or a projection of one (`h.2`, `h.mpr`)
 
 Pure text, no Lean: it reads the strings `ProofState.pp` holds. It reads the shapes the
