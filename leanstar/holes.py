@@ -33,6 +33,7 @@ from leanstar.lean.lexer import sorry_spans
 from leanstar.lean.source import SourceTheorem, find_theorems, normalise_proof
 from leanstar.proofs import (
     Failed,
+    FailureReason,
     Outcome,
     Progress,
     ProofState,
@@ -139,7 +140,7 @@ class HoleSession:
         new_proof = extend_proof(state.proof, state.indent, tactic.strip("\n"))
         if isinstance(outcome, Progress) and not outcome.state.goals:
             return Proved(outcome.state.proof)  # the focused block has no goals left
-        if isinstance(outcome, Failed) and outcome.reason == "sorry":
+        if isinstance(outcome, Failed) and outcome.reason == FailureReason.SORRY:
             # No error, and the only `sorry` is another hole's (the guard refuses one in a
             # tactic): this hole is closed.
             return Proved(new_proof)
@@ -152,7 +153,7 @@ class HoleSession:
             return Proved(proof)
         new = self.replacement(proof)
         if new is None:
-            return Failed("the proof adds no tactic at the `sorry`", reason="empty")
+            return Failed("the proof adds no tactic at the `sorry`", reason=FailureReason.EMPTY)
         # The check writes `:= by` itself: a term-mode `:= sorry` is checked without its `by`.
         new = new[len(self.site.lead) :]
         body = splice(

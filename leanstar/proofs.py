@@ -6,11 +6,14 @@ backend produced it: the language server's `plainGoal`, LeanDojo's `pp`, the REP
 Backends may attach their own handle (a REPL proof-state number, a LeanDojo state).
 
 An `Outcome` is Lean's verdict on one tactic: `Proved`, `Progress`, `Failed` or `TimedOut`.
+Why something failed is a `FailureReason`, never a free string: modules compare members,
+and the members are the strings JSON results have always held.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 NO_GOALS = "no goals"
@@ -75,6 +78,32 @@ def extend_proof(proof: str, indent: int, tactic: str) -> str:
     return f"{proof}\n{block}" if proof else block
 
 
+class FailureReason(StrEnum):
+    """Why a tactic, a proof or a search failed. A StrEnum, so JSON and JSONL results (and
+    result files written before it existed) hold the same strings."""
+
+    # `Failed.reason`: why Lean or leanstar did not accept one tactic or proof.
+    LEAN = "lean"  # Lean reported an error
+    GUARD = "guard"  # leanstar refused to run the text (leanstar.lean.guard)
+    CRASH = "crash"  # the Lean process died while checking; it restarts on next use
+    HEADER = "header"  # the file's header (imports) does not elaborate
+    SORRY = "sorry"  # the tactic or proof leans on `sorry`
+    AXIOMS = "axioms"  # the proof depends on an axiom outside the allowed ones
+    AXIOMS_MISSING = "missing"  # Lean did not report the proof's axioms
+    COMPILER = "compiler"  # the proof trusts compiled code (native_decide)
+    GATE = "gate"  # the final gate refused the proof
+    EMPTY = "empty"  # the model's output held no tactic: never sent to Lean
+    # Counted with the above in a search's failures (`SearchCounts.failures`).
+    TIMEOUT = "timeout"  # a tactic ran out of time (a `TimedOut` outcome)
+    RECHECK = "recheck"  # a proof found by steps that the whole-proof re-check refused
+    # `SearchResult.failure_reason`: why a search ended without a proof.
+    BUDGET = "budget"  # every chain used its calls / the expansions ran out
+    TIME = "time"  # the wall-clock budget ran out
+    NO_CANDIDATES = "no candidates"  # best-first: nothing left in the queue
+    MODEL_ERROR = "model error"  # the model failed (the result's message says how)
+    LEAN_ERROR = "lean error"  # the theorem could not be opened (the message says why)
+
+
 @dataclass(frozen=True)
 class Proved:
     """The tactic closed every goal; `proof` is the whole proof text."""
@@ -94,7 +123,11 @@ class Failed:
     """Lean rejected the tactic, or leanstar refused to run it (`reason` says which)."""
 
     message: str
-    reason: str = "lean"  # lean | guard | crash | header | sorry | axioms | compiler | gate | empty
+    reason: FailureReason = FailureReason.LEAN
+
+    def __post_init__(self) -> None:
+        # A reason outside the enum is a bug where it is made, not where it is counted.
+        object.__setattr__(self, "reason", FailureReason(self.reason))
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ How this session maps it:
   `TacticState` plus the tactics that led to it.
 - `DojoTacticTimeoutError` -> `TimedOut`, and the Dojo is thrown away: after one timeout
   LeanDojo answers every later tactic with a timeout (a known LeanDojo bug).
-  `DojoCrashError` -> `Failed(reason="crash")`, and the Dojo is thrown away too. The next
-  call on that theorem enters a fresh Dojo and replays a state's tactics to rebuild it.
+  `DojoCrashError` -> `Failed(reason=FailureReason.CRASH)`, and the Dojo is thrown away
+  too. The next call on that theorem enters a fresh Dojo and replays a state's tactics to
+  rebuild it.
 - `check_proof` enters a fresh Dojo and runs the whole proof as one parenthesised tactic
   block; LeanDojo accepts it only when no goal is left, the proof term has no `sorry`
   and passes the kernel. LeanDojo does not list axioms, so this backend does not check
@@ -45,6 +46,7 @@ from leanstar.lean.guard import Guard, proof_refusal, refusal
 from leanstar.proofs import (
     NO_GOALS,
     Failed,
+    FailureReason,
     Outcome,
     Progress,
     ProofState,
@@ -140,12 +142,12 @@ class DojoProofSession:
 
     async def check_proof(self, theorem: Theorem, proof: str) -> Outcome:
         if self._proof_guard is not None and (reason := self._proof_guard(proof)) is not None:
-            return Failed(reason, reason="guard")
+            return Failed(reason, reason=FailureReason.GUARD)
         async with self._lock:
             try:
                 entry = await self._enter(theorem)  # a fresh Dojo: nothing carried over
             except LeanCrashed as exc:
-                return Failed(str(exc), reason="crash")
+                return Failed(str(exc), reason=FailureReason.CRASH)
             try:
                 outcome = await self._run(entry, theorem, entry.init_state, as_one_tactic(proof))
             finally:
@@ -153,7 +155,7 @@ class DojoProofSession:
         if isinstance(outcome, Proved):
             return Proved(proof)
         if isinstance(outcome, Progress):
-            return Failed(f"the proof leaves goals:\n{outcome.state.pp}", reason="lean")
+            return Failed(f"the proof leaves goals:\n{outcome.state.pp}", reason=FailureReason.LEAN)
         return outcome
 
     async def aclose(self) -> None:
@@ -166,12 +168,12 @@ class DojoProofSession:
 
     async def _try_one(self, state: ProofState, tactic: str) -> Outcome:
         if self.guard is not None and (reason := self.guard(tactic)) is not None:
-            return Failed(reason, reason="guard")
+            return Failed(reason, reason=FailureReason.GUARD)
         try:
             entry = await self._entry(state.theorem)
             tactic_state = await self._live_state(entry, state)
         except LeanCrashed as exc:
-            return Failed(f"{exc}; it restarts on the next call", reason="crash")
+            return Failed(f"{exc}; it restarts on the next call", reason=FailureReason.CRASH)
         if isinstance(tactic_state, Failed | TimedOut):
             return tactic_state
         outcome = await self._run(entry, state.theorem, tactic_state, tactic)
@@ -202,7 +204,7 @@ class DojoProofSession:
                 return Failed(
                     f"could not rebuild the state in a fresh Dojo: replaying {done!r} "
                     f"gave {type(step).__name__}",
-                    reason="crash",
+                    reason=FailureReason.CRASH,
                 )
             current = step.state.handle
         entry.rebuilt[handle.tactics] = current
@@ -224,7 +226,7 @@ class DojoProofSession:
             await self._discard(theorem, entry)
             return Failed(
                 f"LeanDojo crashed ({exc or 'no message'}); it restarts on the next call",
-                reason="crash",
+                reason=FailureReason.CRASH,
             )
         if isinstance(result, ld.ProofFinished):
             return Proved("")
@@ -232,10 +234,10 @@ class DojoProofSession:
             placeholder = ProofState(goals=_goals(result.pp), theorem=theorem, handle=result)
             return Progress(placeholder)
         if isinstance(result, ld.ProofGivenUp):
-            return Failed(f"the tactic {tactic!r} gives up with sorry", reason="sorry")
+            return Failed(f"the tactic {tactic!r} gives up with sorry", reason=FailureReason.SORRY)
         if isinstance(result, ld.LeanError):
-            return Failed(str(result.error).strip(), reason="lean")
-        return Failed(f"unexpected LeanDojo result {result!r}", reason="lean")
+            return Failed(str(result.error).strip(), reason=FailureReason.LEAN)
+        return Failed(f"unexpected LeanDojo result {result!r}", reason=FailureReason.LEAN)
 
     @staticmethod
     def _continue(

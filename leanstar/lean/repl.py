@@ -64,6 +64,7 @@ from leanstar.lean.guard import Guard, proof_refusal, refusal
 from leanstar.lean.processes import TAG_ENV, kill_tree, lean_process_errors, new_tag
 from leanstar.proofs import (
     Failed,
+    FailureReason,
     Outcome,
     Progress,
     ProofState,
@@ -252,7 +253,7 @@ class ReplProofSession:
     variables added to this process's environment. `timeout` bounds each tactic and each
     check; `import_timeout` bounds running a theorem's context (an `import Mathlib` takes
     a while). `guard`, when given, is asked about each tactic and each checked proof
-    before Lean sees it: a returned reason becomes `Failed(reason, reason="guard")`.
+    before Lean sees it: a returned reason becomes `Failed(reason, reason=FailureReason.GUARD)`.
     """
 
     def __init__(
@@ -310,14 +311,14 @@ class ReplProofSession:
 
     async def check_proof(self, theorem: Theorem, proof: str) -> Outcome:
         if self._proof_guard is not None and (reason := self._proof_guard(proof)) is not None:
-            return Failed(reason, reason="guard")
+            return Failed(reason, reason=FailureReason.GUARD)
         async with self._lock:
             try:
                 return await self._check(theorem, proof)
             except TimeoutError:
                 return TimedOut(self.timeout)
             except LeanCrashed as exc:
-                return Failed(f"{exc}; it restarts on the next call", reason="crash")
+                return Failed(f"{exc}; it restarts on the next call", reason=FailureReason.CRASH)
 
     async def aclose(self) -> None:
         async with self._lock:
@@ -329,7 +330,7 @@ class ReplProofSession:
 
     async def _try_one(self, state: ProofState, tactic: str) -> Outcome:
         if self.guard is not None and (reason := self.guard(tactic)) is not None:
-            return Failed(reason, reason="guard")
+            return Failed(reason, reason=FailureReason.GUARD)
         try:
             handle = await self._live_handle(state)
             if isinstance(handle, Failed):
@@ -340,7 +341,7 @@ class ReplProofSession:
         except TimeoutError:
             return TimedOut(self.timeout)
         except LeanCrashed as exc:
-            return Failed(f"{exc}; it restarts on the next call", reason="crash")
+            return Failed(f"{exc}; it restarts on the next call", reason=FailureReason.CRASH)
         return tactic_outcome(reply, state, tactic, generation=self._generation)
 
     async def _live_handle(self, state: ProofState) -> ReplHandle | Failed:
@@ -364,7 +365,7 @@ class ReplProofSession:
         except TheoremNotFound as exc:
             return Failed(
                 f"could not re-open {state.theorem.name} after a REPL restart: {exc}",
-                reason="crash",
+                reason=FailureReason.CRASH,
             )
         rebuilt = ReplHandle(root, self._generation, ())
         for done in handle.tactics:  # replay the path that led to this state
@@ -376,7 +377,7 @@ class ReplProofSession:
                 return Failed(
                     f"could not rebuild the proof state after a REPL restart: replaying {done!r} "
                     f"gave {type(step).__name__}",
-                    reason="crash",
+                    reason=FailureReason.CRASH,
                 )
             rebuilt = ReplHandle(step.state.handle.proof_state, self._generation, handle.tactics)
         self._rebuilt[key] = rebuilt
@@ -427,26 +428,31 @@ class ReplProofSession:
         )
         problem = _command_problem(reply)
         if problem is not None:
-            return Failed(problem, reason="lean")
+            return Failed(problem, reason=FailureReason.LEAN)
         if reply.get("sorries") or any(
             SORRY_WARNING.search(m.get("data", "")) for m in _messages(reply)
         ):
-            return Failed(f"the proof of {theorem.name} uses sorry", reason="sorry")
+            return Failed(f"the proof of {theorem.name} uses sorry", reason=FailureReason.SORRY)
         if not isinstance(reply.get("env"), int):
-            return Failed("the REPL returned no environment for the checked proof", reason="lean")
+            return Failed(
+                "the REPL returned no environment for the checked proof", reason=FailureReason.LEAN
+            )
         axioms_reply = await self._request(
             {"cmd": axioms_probe(theorem.name), "env": reply["env"]}, self.timeout
         )
         axioms = _axioms(axioms_reply)
         if axioms is None:
             return Failed(
-                f"could not read `#print axioms {theorem.name}`: {axioms_reply}", reason="axioms"
+                f"could not read `#print axioms {theorem.name}`: {axioms_reply}",
+                reason=FailureReason.AXIOMS,
             )
         if "sorryAx" in axioms:
-            return Failed(f"the proof of {theorem.name} depends on sorryAx", reason="sorry")
+            return Failed(
+                f"the proof of {theorem.name} depends on sorryAx", reason=FailureReason.SORRY
+            )
         verdict, message = axioms_verdict(axioms, ALLOWED_AXIOMS)
         if verdict != AXIOMS_OK:
-            return Failed(f"{theorem.name}: {message}", reason=verdict)
+            return Failed(f"{theorem.name}: {message}", reason=FailureReason(verdict))
         return Proved(proof)
 
     # -- process -----------------------------------------------------------------------
@@ -489,20 +495,22 @@ def tactic_outcome(
     contains sorry" (Lean turned the bad term into a sorry), so errors come before sorry.
     """
     if "proofState" not in reply:  # {"message": "Lean error:\n..."} or "Unknown proof state."
-        return Failed(str(reply.get("message", reply)).strip(), reason="lean")
+        return Failed(str(reply.get("message", reply)).strip(), reason=FailureReason.LEAN)
     if errors := _error_text(reply):
-        return Failed(errors, reason="lean")
+        return Failed(errors, reason=FailureReason.LEAN)
     status = reply.get("proofStatus")
     if isinstance(status, str) and status.startswith("Error"):
-        return Failed(status, reason="lean")
+        return Failed(status, reason=FailureReason.LEAN)
     if reply.get("sorries") or (isinstance(status, str) and "sorry" in status):
-        return Failed(f"the tactic {tactic!r} leaves a sorry", reason="sorry")
+        return Failed(f"the tactic {tactic!r} leaves a sorry", reason=FailureReason.SORRY)
     goals = tuple(_clean_goal(g) for g in reply.get("goals", []))
     proof = extend_proof(state.proof, state.indent, tactic)
     if not goals:
         if status is None or status == "Completed":
             return Proved(proof)
-        return Failed(status, reason="lean")  # e.g. "Incomplete: contains metavariable(s)"
+        return Failed(
+            status, reason=FailureReason.LEAN
+        )  # e.g. "Incomplete: contains metavariable(s)"
     old = state.handle if isinstance(state.handle, ReplHandle) else ReplHandle(-1, generation)
     handle = ReplHandle(reply["proofState"], generation, (*old.tactics, tactic))
     return Progress(

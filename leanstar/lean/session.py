@@ -38,6 +38,7 @@ from leanstar.lean.pool import DEFAULT_CHECK_TIMEOUT, LeanWorker, ServerSpec, Wo
 from leanstar.lean.source import PROOF_INDENT, find_theorem
 from leanstar.proofs import (
     Failed,
+    FailureReason,
     Outcome,
     Progress,
     ProofState,
@@ -143,14 +144,16 @@ class LspProofSession:
 
     async def try_tactic(self, state: ProofState, tactic: str) -> Outcome:
         if self._guard is not None and (reason := self._guard(tactic)) is not None:
-            return Failed(reason, reason="guard")
+            return Failed(reason, reason=FailureReason.GUARD)
         outcome = await self._check(state, tactic.strip("\n"))
         if isinstance(outcome, Proved):
             # `proved` is shown (editor, suggest, demo) and searched on only when the final
             # gate, the check `leanstar prove` writes by, accepts the whole proof.
             verdict = await self.final_check(state.theorem, outcome.proof)
             if verdict is not None and not verdict.accepted:
-                return Failed(f"refused by the final gate: {verdict.message}", reason="gate")
+                return Failed(
+                    f"refused by the final gate: {verdict.message}", reason=FailureReason.GATE
+                )
         return outcome
 
     async def check_proof(self, theorem: Theorem, proof: str) -> Outcome:
@@ -160,7 +163,7 @@ class LspProofSession:
         `leanstar.lean.acceptance`): text the proof makes Lean print cannot forge them.
         """
         if self._proof_guard is not None and (reason := self._proof_guard(proof)) is not None:
-            return Failed(reason, reason="guard")
+            return Failed(reason, reason=FailureReason.GUARD)
         head = _document_head(theorem)
         before = f"{head}\n{proof}\n\n"
         text = f"{before}{axioms_probe(theorem.name)}\n"
@@ -171,19 +174,19 @@ class LspProofSession:
         except asyncio.TimeoutError:
             return TimedOut(self.timeout)
         except LeanCrashed as exc:
-            return Failed(str(exc), reason="crash")
+            return Failed(str(exc), reason=FailureReason.CRASH)
         if fatal := _header_error(result.diagnostics, text, result.fatal):
-            return Failed(fatal, reason="header")
+            return Failed(fatal, reason=FailureReason.HEADER)
         decl_start = _declaration_start(text, theorem)
         mine = [d for d in result.diagnostics if d.start >= decl_start]
         if errors := [d for d in mine if d.is_error]:
             return Failed(errors[0].message)
         if any(SORRY_WARNING.search(d.message) for d in mine):
-            return Failed("the proof uses `sorry`", reason="sorry")
+            return Failed("the proof uses `sorry`", reason=FailureReason.SORRY)
         messages = [(d.start[0], d.start[1], d.is_error, d.message) for d in mine]
         verdict, message = axioms_verdict(axioms_at(messages, probe_line), self._allowed_axioms)
         if verdict != AXIOMS_OK:
-            return Failed(message, reason=verdict)
+            return Failed(message, reason=FailureReason(verdict))
         return Proved(proof)
 
     async def final_check(self, theorem: Theorem, proof: str) -> Verdict | None:
@@ -219,14 +222,16 @@ class LspProofSession:
             async with self.pool.worker() as worker:
                 result = await worker.check(text, timeout=self.timeout)
                 if fatal := _header_error(result.diagnostics, text, result.fatal):
-                    return Failed(fatal, reason="header")
+                    return Failed(fatal, reason=FailureReason.HEADER)
                 return await self._classify(
                     worker, result.diagnostics, state, new_proof, candidate_start, decl_start, text
                 )
         except asyncio.TimeoutError:
             return TimedOut(self.timeout)
         except LeanCrashed as exc:
-            return Failed(f"Lean crashed while checking this tactic: {exc}", reason="crash")
+            return Failed(
+                f"Lean crashed while checking this tactic: {exc}", reason=FailureReason.CRASH
+            )
 
     async def _classify(
         self,
@@ -258,11 +263,11 @@ class LspProofSession:
             goals = tuple(_goals_of_unsolved(unsolved[0].message))
             return Progress(ProofState(goals, theorem, new_proof, state.indent))
         if any(SORRY_WARNING.search(d.message) for d in mine):
-            return Failed("the tactic closes the goal with `sorry`", reason="sorry")
+            return Failed("the tactic closes the goal with `sorry`", reason=FailureReason.SORRY)
         if others:
             # Inside a nested block the block's goals are closed, but Lean (its kernel:
             # `exact lcProof`) rejected the declaration: not a proof.
-            return Failed(others[0].message, reason="lean")
+            return Failed(others[0].message, reason=FailureReason.LEAN)
         return Proved(new_proof)
 
 
