@@ -31,7 +31,8 @@ def traced_examples(limit: int, folder: Path) -> Path:
 
 
 def measure(name: str, data: Path, folder: Path, scratch: dict, **settings) -> dict:
-    from leanstar.training.finetune import FinetuneConfig, ScratchModel, finetune
+    from leanstar.training.config import FinetuneConfig, ScratchModel
+    from leanstar.training.finetune import finetune
 
     config = FinetuneConfig(
         base="scratch",
@@ -69,7 +70,7 @@ def vllm_sampling(model_dir: Path, folder: Path, theorems: int) -> dict:
     """Expert iteration's sampling step (K=32 chains, 5 steps) with vLLM on the GPU."""
     from leanstar.budget import Budget
     from leanstar.data.embedded_benchmark import load_embedded_benchmark
-    from leanstar.training.sampling import search_with_checkpoint
+    from leanstar.training.sampling import resolve_toolchain, search_with_checkpoint
 
     budget = Budget(32, 1, 5, time_s=120)
     started = time.perf_counter()
@@ -79,6 +80,7 @@ def vllm_sampling(model_dir: Path, folder: Path, theorems: int) -> dict:
             load_embedded_benchmark("train")[:theorems],
             budget,
             folder / "samples.jsonl",
+            toolchain=resolve_toolchain("embedded"),
             prompt_format="leanstar-chatml-sft",
             backend="vllm",
             max_new_tokens=128,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from leanstar.training.config import StarConfig
 from leanstar.training.data import Example, read_dataset
-from leanstar.training.star import StarConfig, collect_examples, keep_faithful
+from leanstar.training.star import collect_examples, keep_faithful
 
 FORMAT = "leanstar-chatml-cot"
 AND_STATE = "p q : Prop\nhp : p\nhq : q\n⊢ q ∧ p"

@@ -15,24 +15,27 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from models_fixtures import LoopbackServer, Request
 
 from leanstar.data.embedded_benchmark import load_embedded_benchmark
 from leanstar.data.jsonl import read_jsonl
-from leanstar.errors import DataError, FormatMismatch
+from leanstar.errors import DataError, FormatMismatch, TrainingError
+from leanstar.lean.embedded import ensure_embedded
 from leanstar.lean.session import LspProofSession
 from leanstar.models.base import Sample, SamplingParams
 from leanstar.models.loading import read_checkpoint_format
+from leanstar.prompt import get_format
 from leanstar.proofs import Proved
 from leanstar.training.cli import main as train_main
-from leanstar.training.config import load_config
+from leanstar.training.config import FinetuneConfig, load_config, parse_config
 from leanstar.training.data import Example, read_dataset, write_dataset
 from leanstar.training.faults import ENV as CRASH_ENV
-from leanstar.training.finetune import THROUGHPUT_FILE, FinetuneConfig, TrainingError, finetune
+from leanstar.training.finetune import THROUGHPUT_FILE, finetune
 from leanstar.training.rationales import agenerate_rationales, partial_path
-from leanstar.training.star import traces_to_examples
+from leanstar.training.star import sample_proofs, traces_to_examples
 
 THEOREMS = 8
 
@@ -182,6 +185,154 @@ def test_a_second_run_skips_every_finished_stage(micro: tuple[Path, Path]) -> No
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("done earlier, skipped") == 6
     assert {p: p.stat().st_mtime_ns for p in run.rglob("model.safetensors")} == before
+
+
+# ---------------------------------------------------------------------------------------
+# The Lean and the model backend of expert iteration
+# ---------------------------------------------------------------------------------------
+
+
+def test_expert_iteration_runs_on_an_explicit_lean_binary(
+    micro: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`[lean] toolchain` naming a `lean` binary: the embedded launcher used as a plain
+    Lean, its library on LEAN_PATH as for any Lean with its own packages."""
+    config, run = micro
+    lean = ensure_embedded()
+    for name, value in lean.env().items():
+        monkeypatch.setenv(name, value)
+    explicit = tmp_path / "explicit.toml"
+    explicit.write_text(config.read_text() + f'\n[lean]\ntoolchain = "{lean.lean}"\n')
+    args = ["star", "--model", str(run / "cot" / "model"), "--config", str(explicit)]
+    args += ["--cot-data", str(run / "data" / "cot.jsonl"), "--run-dir", str(tmp_path)]
+    assert train_main(args) == 0
+
+    records = read_jsonl(tmp_path / "star1" / "samples.jsonl")
+    assert len(records) == THEOREMS
+    # Every proof was checked by that binary, not by the embedded toolchain.
+    assert {r["toolchain"] for r in records} == {f"explicit {lean.lean} (Lean {lean.version})"}
+    assert any(r["proved"] for r in records)
+    new, _ = read_dataset(tmp_path / "star1" / "new.jsonl")
+    assert new
+    assert read_checkpoint_format(tmp_path / "star1" / "model") == "leanstar-chatml-cot"
+
+
+class VLLMDouble:
+    """Stands in for VLLMGenerator (vLLM needs a GPU): its constructor and the Generator
+    protocol, answered by transformers on the CPU, recording what it was given."""
+
+    made: ClassVar[list[VLLMDouble]] = []  # every engine built, in order
+
+    def __init__(self, model: str, **options: object) -> None:
+        from leanstar.models.hf import HFGenerator
+
+        self.model = model
+        self.options = options
+        self.calls: list[tuple[int, SamplingParams]] = []
+        self.inner = HFGenerator(model, device="cpu")
+        VLLMDouble.made.append(self)
+
+    async def generate(self, prompts: Sequence[str], params: SamplingParams) -> list[list[Sample]]:
+        self.calls.append((len(prompts), params))
+        return await self.inner.generate(prompts, params)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_expert_iteration_samples_with_vllm_when_the_star_config_says_so(
+    micro: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedded
+) -> None:
+    import leanstar.models.vllm
+
+    _, run = micro
+    config = parse_config(
+        {
+            "star": {"backend": "vllm", "samples": 4, "max_steps": 3, "max_new_tokens": 96},
+            "vllm": {"tensor_parallel_size": 2, "max_model_len": 1024},
+        },
+        Path("vllm.toml"),
+    )
+    monkeypatch.setattr(leanstar.models.vllm, "VLLMGenerator", VLLMDouble)
+    monkeypatch.setattr(VLLMDouble, "made", [])
+    model = run / "cot" / "model"
+    theorems = load_embedded_benchmark("train")[:THEOREMS]
+    out = tmp_path / "samples.jsonl"
+    asyncio.run(
+        sample_proofs(
+            model,
+            theorems,
+            out,
+            config.star,
+            toolchain=embedded,
+            prompt_format="leanstar-chatml-cot",
+            vllm=config.vllm,
+            seed=3,
+            progress=False,
+        )
+    )
+    (engine,) = VLLMDouble.made
+    assert engine.model == str(model)
+    assert engine.options == {
+        "tensor_parallel_size": 2,
+        "gpu_memory_utilization": 0.85,
+        "max_model_len": 1024,
+        "dtype": "auto",
+        "enforce_eager": False,
+        "trust_remote_code": False,
+        "seed": 3,
+    }
+    # The paper's sampling parameters, one sample per chain and step.
+    stop = get_format("leanstar-chatml-cot").stop
+    assert {params for _, params in engine.calls} == {
+        SamplingParams(n=1, temperature=0.7, top_p=0.95, max_tokens=96, stop=stop)
+    }
+    # The chains of theorems searched at once share engine calls (vLLM schedules them).
+    assert max(prompts for prompts, _ in engine.calls) > config.star.samples
+    records = read_jsonl(out)
+    assert sorted(r["theorem"] for r in records) == sorted(t.name for t in theorems)
+    assert any(r["proved"] for r in records)
+
+
+@pytest.mark.gpu
+def test_expert_iteration_samples_with_vllm_on_a_gpu(tmp_path: Path, embedded) -> None:
+    pytest.importorskip("vllm", reason="vLLM is not installed (GPU machines only)")
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("vLLM needs a CUDA GPU and there is none here")
+    from models_fixtures import build_test_model
+
+    # Head size 64: vLLM's attention kernels support only some head sizes.
+    model = build_test_model(tmp_path / "tiny", hidden=128, heads=2, max_len=512)
+    config = parse_config(
+        {
+            "star": {"backend": "vllm", "samples": 4, "max_steps": 2, "max_new_tokens": 16},
+            "vllm": {
+                "dtype": "float32",
+                "gpu_memory_utilization": 0.3,
+                "max_model_len": 512,
+                "enforce_eager": True,
+            },
+        },
+        Path("gpu.toml"),
+    )
+    theorems = load_embedded_benchmark("train")[:3]
+    out = tmp_path / "samples.jsonl"
+    summary = asyncio.run(
+        sample_proofs(
+            model,
+            theorems,
+            out,
+            config.star,
+            toolchain=embedded,
+            prompt_format=read_checkpoint_format(model) or "plain-cot",
+            vllm=config.vllm,
+            progress=False,
+        )
+    )
+    records = read_jsonl(out)
+    assert sorted(r["theorem"] for r in records) == sorted(t.name for t in theorems)
+    assert summary["counts"]["samples"] >= len(theorems) * config.star.samples
 
 
 # ---------------------------------------------------------------------------------------
@@ -459,8 +610,6 @@ def test_traces_keep_at_most_three_distinct_proofs_and_clean_their_steps() -> No
 
 
 def test_the_shipped_configs_load() -> None:
-    from leanstar.training.config import load_config
-
     root = Path(__file__).parent.parent / "configs"
     embedded = load_config(root / "embedded.toml")
     assert embedded.sft.base == "scratch" and embedded.iterations == 2

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from leanstar import __version__
+from leanstar.entry import dispatch, exit_fast, exit_status
 from leanstar.cliargs import (
     Invalid,
     Parser,
@@ -32,7 +33,6 @@ from leanstar.cliargs import (
     positive_int,
     text_file,
 )
-from leanstar.entry import dispatch, exit_fast, exit_status
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -142,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     star.add_argument("--first", type=positive_int, default=1, help="number of the first iteration")
     star.add_argument("--config", type=text_file, help="a pipeline TOML (its [star] section)")
     star.add_argument("--format", default="leanstar-chatml-cot")
+    star.add_argument(
+        "--toolchain",
+        help="a Lake project folder, a `lean` binary or 'embedded' (default: the config's "
+        "[lean] toolchain, else embedded)",
+    )
     star.set_defaults(run=run_star)
 
     export = commands.add_parser("export", help="copy a trained model somewhere, atomically")
@@ -204,8 +209,7 @@ def run_rationales(args: argparse.Namespace, console: Console) -> int:
 
 
 def _section_config(path: Path | None, section: str):
-    from leanstar.training.config import load_config
-    from leanstar.training.finetune import FinetuneConfig
+    from leanstar.training.config import FinetuneConfig, load_config
 
     if path is None:
         return FinetuneConfig()
@@ -241,17 +245,27 @@ def run_finetune(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_star(args: argparse.Namespace, console: Console) -> int:
-    from leanstar.data.benchmarks import benchmark_theorems
-    from leanstar.training.config import load_config
-    from leanstar.training.finetune import FinetuneConfig
-    from leanstar.training.star import StarConfig, expert_iteration
+    from leanstar.training.config import (
+        FinetuneConfig,
+        LeanConfig,
+        StarConfig,
+        VLLMConfig,
+        load_config,
+    )
+    from leanstar.training.sampling import check_backend, checked_theorems, resolve_toolchain
+    from leanstar.training.star import expert_iteration
 
     if args.config:
         config = load_config(args.config)
-        star, training = config.star, config.star_training
+        star, training, lean = config.star, config.star_training, config.lean
+        vllm, oracle = config.vllm, config.rationales.oracle
     else:
-        star, training = StarConfig(), FinetuneConfig()
-    theorems, _ = benchmark_theorems(star.benchmark)
+        star, training, lean = StarConfig(), FinetuneConfig(), LeanConfig()
+        vllm, oracle = VLLMConfig(), "rules"
+    # The Lean and the backend are checked before the first iteration trains anything.
+    toolchain = resolve_toolchain(args.toolchain or lean.toolchain)
+    check_backend(star.backend, key="[star] backend")
+    theorems = checked_theorems(toolchain, star.benchmark, key="[star] benchmark")
     model = args.model
     for i in range(args.first, args.first + args.iterations):
         result = expert_iteration(
@@ -261,8 +275,11 @@ def run_star(args: argparse.Namespace, console: Console) -> int:
             iteration_dir=args.run_dir / f"star{i}",
             star=star,
             training=training,
+            toolchain=toolchain,
             prompt_format=args.format,
+            vllm=vllm,
             iteration=i,
+            oracle=oracle,
             command=args.command_line,
         )
         console.print(

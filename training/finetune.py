@@ -25,16 +25,17 @@ import shutil
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from transformers import TrainerCallback
 
 from leanstar.data.jsonl import atomic_write_json, atomic_write_text
-from leanstar.errors import LeanstarError
+from leanstar.errors import TrainingError
 from leanstar.models.loading import CHECKPOINT_META, write_checkpoint_format
 from leanstar.prompt import get_format
+from leanstar.training.config import FinetuneConfig, ScratchModel
 from leanstar.training.data import DatasetInfo, Example, read_dataset
 from leanstar.training.faults import maybe_crash
 
@@ -43,62 +44,6 @@ log = logging.getLogger(__name__)
 SCRATCH = "scratch"
 IGNORE = -100  # label of a token the loss skips (the prompt, the padding)
 THROUGHPUT_FILE = "leanstar_throughput.json"  # in each checkpoint: the run's training seconds
-
-
-class TrainingError(LeanstarError):
-    """A training stage cannot go on; the message says why and what to do."""
-
-
-@dataclass
-class ScratchModel:
-    """A small Llama trained from nothing, with a byte-level BPE tokenizer trained on the
-    stage's own data (the embedded world's default model is one)."""
-
-    hidden: int = 256
-    layers: int = 4
-    heads: int = 4
-    vocab_size: int = 2048
-    max_len: int = 1024
-
-
-@dataclass
-class FinetuneConfig:
-    """Hyperparameters. The defaults are the paper's 7B recipe (REFERENCE section 1):
-    full fine-tune, bf16, AdamW (0.9, 0.999), weight decay 0, lr 2e-5, cosine with
-    warmup ratio 0.2, global batch 128 (8 GPUs x 4 x 4 accumulation), max length 2048."""
-
-    base: str = "internlm/internlm2-math-base-7b"  # a checkpoint path, a hub id or "scratch"
-    scratch: ScratchModel = field(default_factory=ScratchModel)
-    epochs: float = 1.0
-    learning_rate: float = 2e-5
-    warmup_ratio: float = 0.2
-    weight_decay: float = 0.0
-    batch_size: int = 4  # per device
-    grad_accum: int = 4
-    max_length: int = 2048
-    lora: bool = False
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    bf16: str = "auto"  # "auto": when the GPU supports it
-    gradient_checkpointing: bool = False
-    trust_remote_code: bool = False  # the paper's internlm2 checkpoints need it
-    save_steps: int = 200
-    save_total_limit: int = 2
-    logging_steps: int = 10
-    seed: int = 42
-    threads: int = 0  # CPU threads for torch (0: torch's default)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FinetuneConfig:
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise TrainingError(f"unknown training settings {unknown}; known: {sorted(known)}")
-        values = dict(data)
-        if isinstance(values.get("scratch"), dict):
-            values["scratch"] = ScratchModel(**values["scratch"])
-        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -614,10 +559,7 @@ def write_stage_summary(stage_dir: Path, result: FinetuneResult) -> None:
 
 
 __all__ = [
-    "FinetuneConfig",
     "FinetuneResult",
-    "ScratchModel",
-    "TrainingError",
     "encode",
     "finetune",
     "last_complete_checkpoint",

@@ -8,6 +8,10 @@
     eval        pass@k of every stage's model     RUN/eval/STAGE.jsonl, RUN/eval/table.md
     export      the last model copied to [export] to (e.g. the packaged default model)
 
+Before any stage, the `[lean] toolchain` is resolved and must import the header of the
+theorems that expert iteration and evaluation search (Mathlib, for a Mathlib benchmark),
+and a `vllm` backend must be installed: a run that cannot finish says so at once.
+
 Rationales come before SFT training here: they depend only on the data (the oracle sees
 the ground-truth tactic), and a from-scratch tokenizer is then trained on text that
 includes them. Every stage is skipped when its output exists, so a killed pipeline goes
@@ -22,24 +26,33 @@ import json
 import shutil
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from leanstar.budget import Budget
-from leanstar.data.benchmarks import benchmark_theorems
 from leanstar.data.jsonl import atomic_write_json, atomic_write_text
-from leanstar.errors import ModelError
+from leanstar.errors import ModelError, TrainingError
 from leanstar.models.ct2 import CT2_SUBDIR, convert_checkpoint
 from leanstar.models.loading import CHECKPOINT_META, read_checkpoint_format
 from leanstar.prompt import get_format
-from leanstar.training import data as datasets
-from leanstar.training.config import PipelineConfig
-from leanstar.training.finetune import FinetuneConfig, TrainingError, finetune, model_done
+from leanstar.proofs import Theorem
+from leanstar.training.config import FinetuneConfig, PipelineConfig
+from leanstar.training.data import dataset_done, load_source, read_dataset, write_dataset
+from leanstar.training.finetune import finetune, model_done
 from leanstar.training.rationales import generate_rationales
-from leanstar.training.sampling import search_with_checkpoint
+from leanstar.training.sampling import (
+    check_backend,
+    checked_theorems,
+    resolve_toolchain,
+    search_with_checkpoint,
+)
 from leanstar.training.star import expert_iteration
+
+if TYPE_CHECKING:
+    from leanstar.lean.toolchain import Toolchain
 
 
 class Pipeline:
@@ -55,12 +68,16 @@ class Pipeline:
         self.progress = progress
         self.record_path = self.run / "pipeline.json"
         self.record: dict[str, Any] = {}
+        self.toolchain: Toolchain | None = None  # set by check_lean
+        self.star_theorems: list[Theorem] = []
+        self.eval_theorems: list[Theorem] = []
         if self.record_path.is_file():
             self.record = json.loads(self.record_path.read_text(encoding="utf-8"))
 
     # -- the stages, in order ------------------------------------------------------------
 
     def run_all(self) -> dict[str, Any]:
+        self.check_lean()
         self.run.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self.config.path, self.run / "config.toml")
         self.stage("data", self.data)
@@ -93,32 +110,47 @@ class Pipeline:
         atomic_write_json(self.record_path, self.record)
         self.console.print(f"{name}: {wall:.1f} s")
 
+    def check_lean(self) -> None:
+        """Before any stage: the [lean] toolchain exists and imports the header of the
+        theorems expert iteration and evaluation will search, and a vLLM backend is
+        installed. A missing Mathlib must not surface after hours of fine-tuning."""
+        config = self.config
+        self.toolchain = resolve_toolchain(config.lean.toolchain)
+        if config.iterations:
+            check_backend(config.star.backend, key="[star] backend")
+            self.star_theorems = checked_theorems(
+                self.toolchain, config.star.benchmark, key="[star] benchmark"
+            )
+        check_backend(config.eval.backend, key="[eval] backend")
+        theorems = checked_theorems(self.toolchain, config.eval.benchmark, key="[eval] benchmark")
+        self.eval_theorems = theorems[: config.eval.limit or None]
+
     def data(self) -> dict[str, Any]:
         out = self.run / "data" / "sft.jsonl"
-        if not datasets.dataset_done(out):
-            examples = datasets.load_source(
-                self.config.source,
-                prompt_format=self.config.sft_format,
-                limit=self.config.limit,
-                alternatives=self.config.alternatives,
+        settings = self.config.data
+        if not dataset_done(out):
+            examples = load_source(
+                settings.source,
+                prompt_format=settings.sft_format,
+                limit=settings.limit,
+                alternatives=settings.alternatives,
             )
-            datasets.write_dataset(
+            write_dataset(
                 out,
                 examples,
-                prompt_format=self.config.sft_format,
-                source=self.config.source,
+                prompt_format=settings.sft_format,
+                source=settings.source,
                 created_by=self.command,
             )
-        _, info = datasets.read_dataset(out)
+        _, info = read_dataset(out)
         return {"examples": info.examples, "sha256": info.sha256}
 
     def rationales(self) -> dict[str, Any]:
-        settings = dict(self.config.rationales)
+        settings = asdict(self.config.rationales)
         stats = generate_rationales(
             self.run / "data" / "sft.jsonl",
             self.run / "data" / "cot.jsonl",
-            oracle=settings.pop("oracle", "rules"),
-            prompt_format=self.config.cot_format,
+            prompt_format=self.config.data.cot_format,
             progress=self.progress,
             command=self.command,
             **settings,
@@ -153,29 +185,32 @@ class Pipeline:
         corpus: list[str] = []
         if self.config.sft.base == "scratch" and not model_done(self.run / "sft"):
             # A from-scratch tokenizer should know the thoughts too: train it on both sets.
-            cot, _ = datasets.read_dataset(self.run / "data" / "cot.jsonl")
-            fmt = get_format(self.config.cot_format)
+            cot, _ = read_dataset(self.run / "data" / "cot.jsonl")
+            fmt = get_format(self.config.data.cot_format)
             corpus = [fmt.render(e.state) + fmt.target(e.thought, e.tactic) for e in cot]
         return self._finetune(
-            "sft", self.config.sft, "sft.jsonl", self.config.sft_format, None, corpus
+            "sft", self.config.sft, "sft.jsonl", self.config.data.sft_format, None, corpus
         )
 
     def cot(self) -> dict[str, Any]:
         init = str(self.run / "sft" / "model")
-        return self._finetune("cot", self.config.cot, "cot.jsonl", self.config.cot_format, init)
+        fmt = self.config.data.cot_format
+        return self._finetune("cot", self.config.cot, "cot.jsonl", fmt, init)
 
     def star(self, iteration: int, start: Path) -> dict[str, Any]:
-        theorems, _ = benchmark_theorems(self.config.star.benchmark)
+        assert self.toolchain is not None  # run_all checked it first
         result = expert_iteration(
             model_dir=start,
-            theorems=theorems,
+            theorems=self.star_theorems,
             cot_dataset=self.run / "data" / "cot.jsonl",
             iteration_dir=self.run / f"star{iteration}",
             star=self.config.star,
             training=self.config.star_training,
-            prompt_format=self.config.cot_format,
+            toolchain=self.toolchain,
+            prompt_format=self.config.data.cot_format,
+            vllm=self.config.vllm,
             iteration=iteration,
-            oracle=self.config.rationales.get("oracle", "rules"),
+            oracle=self.config.rationales.oracle,
             command=self.command,
             progress=self.progress,
         )
@@ -184,8 +219,7 @@ class Pipeline:
     def evaluate(self) -> dict[str, Any]:
         settings = self.config.eval
         budget = Budget.parse(settings.budget, time_s=settings.time_s)
-        theorems, _ = benchmark_theorems(settings.benchmark)
-        theorems = theorems[: settings.limit or None]
+        assert self.toolchain is not None  # run_all checked it first
         stages = settings.stages or [
             "sft",
             "cot",
@@ -200,11 +234,16 @@ class Pipeline:
             report = asyncio.run(
                 search_with_checkpoint(
                     model,
-                    theorems,
+                    self.eval_theorems,
                     budget,
                     out,
+                    toolchain=self.toolchain,
+                    backend=settings.backend,
                     temperature=settings.temperature,
+                    top_p=settings.top_p,
                     max_new_tokens=settings.max_new_tokens,
+                    vllm=self.config.vllm,
+                    seed=self.config.run.seed,
                     concurrency=settings.concurrency,
                     lean_workers=settings.lean_workers,
                     lean_timeout_s=settings.lean_timeout_s,

@@ -1,20 +1,44 @@
 """Search with a trained checkpoint over a list of theorems: the one loop that expert
 iteration (sampling training proofs) and the pipeline's evaluation (pass@k on held-out
-theorems) share. It is `leanstar.evaluate.evaluate` with the model loaded the way
-training wants it: vLLM where it imports and a GPU is present, else transformers with
-concurrent searches batched into shared model calls.
+theorems) share. It is `leanstar.evaluate.evaluate` with
+
+- the Lean of the config's `[lean] toolchain` (a Lake project, a `lean` binary or the
+  embedded Lean), resolved by `leanstar.lean.toolchain` and checked up front by
+  `resolve_toolchain` and `checked_theorems`: a toolchain that is missing, or that cannot
+  import the theorems' header (Mathlib), fails before any training step, not after hours
+  of it;
+- the model loaded the way training wants it (`load_proposer`): vLLM where it imports
+  and a GPU is present (or `backend = "vllm"`), else transformers, with concurrent
+  searches merged into shared model calls in both cases.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leanstar.budget import Budget
+from leanstar.data.benchmarks import benchmark_theorems
+from leanstar.errors import LeanError, ToolchainNotFound, TrainingError
 from leanstar.evaluate import evaluate
 from leanstar.proofs import Theorem
 from leanstar.results import EvalReport
+
+if TYPE_CHECKING:
+    from leanstar.lean.toolchain import Toolchain
+    from leanstar.search import Proposer
+    from leanstar.training.config import VLLMConfig
+
+# vLLM's engine answers one `generate` call at a time (VLLMGenerator holds a lock around
+# it), so the searches running at once would queue their small calls one behind the other;
+# merged, the engine schedules them together. Big enough for [star] concurrency x samples.
+VLLM_SHARED_BATCH = 4096
+
+# How leanstar.lean.toolchain names an explicit setting in its errors.
+GENERIC_SOURCE = "the explicit toolchain setting"
 
 
 def sampling_backend(requested: str = "auto") -> str:
@@ -32,16 +56,140 @@ def sampling_backend(requested: str = "auto") -> str:
     return "vllm"
 
 
+# ---------------------------------------------------------------------------------------
+# The Lean, checked before anything runs
+# ---------------------------------------------------------------------------------------
+
+
+def resolve_toolchain(setting: str) -> Toolchain:
+    """The Lean that `[lean] toolchain = setting` names; ToolchainNotFound naming the key."""
+    from leanstar.lean.toolchain import find_toolchain
+
+    try:
+        return find_toolchain(None, explicit=setting)
+    except ToolchainNotFound as exc:
+        message = str(exc)
+        if GENERIC_SOURCE in message:  # say which setting, as the user wrote it
+            message = message.replace(GENERIC_SOURCE, "[lean] toolchain")
+        else:
+            message = f"[lean] toolchain = {setting!r}: {message}"
+        raise ToolchainNotFound(message) from None
+
+
+def checked_theorems(toolchain: Toolchain, benchmark: str, *, key: str) -> list[Theorem]:
+    """The theorems of `benchmark` (the setting `key`, e.g. "[star] benchmark"), once
+    `toolchain` has imported their header; TrainingError saying what to change otherwise.
+
+    Only the header's `prelude`/`import` lines are checked, once per distinct header: a
+    benchmark whose theorems carry their file's earlier declarations as context would
+    otherwise cost one Lean run per theorem."""
+    from leanstar.evaluate import check_headers
+
+    theorems, _broken = benchmark_theorems(benchmark, header=toolchain.header)
+    if not theorems:
+        raise TrainingError(f"{key} = {benchmark!r} holds no theorems")
+    headers = {imports_of(t.context) for t in theorems}
+    probes = [replace(theorems[0], context=header) for header in sorted(headers)]
+    try:
+        check_headers(toolchain, probes, benchmark=benchmark)
+    except LeanError as exc:
+        # check_headers ends with the command line's fix (--toolchain); say the config's.
+        cause, _, fix = str(exc).rpartition("; ")
+        if "--toolchain" not in fix:
+            cause = str(exc)
+        raise TrainingError(
+            f"{key} = {benchmark!r}: {cause}; set [lean] toolchain to a Lake project "
+            "(Mathlib: `lake exe cache get` in it) or a `lean` that has these imports"
+        ) from None
+    return theorems
+
+
+_HEADER_LINE = re.compile(r"\s*(prelude|import\s+\S+)\s*(--.*)?$")
+
+
+def imports_of(context: str) -> str:
+    """The leading `prelude` / `import` lines of a theorem's context (blank lines and
+    line comments between them skipped): what the toolchain must provide."""
+    kept = []
+    for line in context.splitlines():
+        if _HEADER_LINE.match(line):
+            kept.append(line.strip())
+        elif line.strip() and not line.lstrip().startswith("--"):
+            break
+    return "\n".join(kept)
+
+
+# ---------------------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------------------
+
+
+def check_backend(backend: str, *, key: str) -> None:
+    """TrainingError now, before training, when `backend` is "vllm" and vLLM is missing
+    (the engine itself starts only when the stage samples)."""
+    import importlib.util
+
+    if backend == "vllm" and importlib.util.find_spec("vllm") is None:
+        from leanstar.models.vllm import INSTALL_HINT
+
+        raise TrainingError(f"{key} = 'vllm' but vLLM is not installed: {INSTALL_HINT}")
+
+
+def load_sampler(
+    model_dir: Path,
+    *,
+    prompt_format: str | None = None,
+    backend: str = "auto",
+    temperature: float = 0.7,
+    top_p: float = 0.95,
+    max_new_tokens: int = 512,
+    vllm: VLLMConfig | None = None,
+    seed: int = 0,
+) -> Proposer:
+    """The Proposer of the checkpoint at `model_dir` for `backend` ("auto", "hf", "vllm"),
+    with the paper's sampling parameters unless given; `vllm` holds the engine options."""
+    from leanstar.models.batching import BatchingGenerator
+    from leanstar.models.loading import load_proposer, resolve_format
+    from leanstar.training.config import VLLMConfig
+
+    fmt = resolve_format(str(model_dir), prompt_format)
+    chosen = sampling_backend(backend)
+    options: dict[str, Any] = {}
+    if chosen == "vllm":
+        options = {**(vllm or VLLMConfig()).engine_options(), "seed": seed}
+    # transformers: load_proposer merges concurrent calls into shared batches.
+    proposer = load_proposer(
+        f"{chosen}:{model_dir}",
+        prompt_format=fmt,
+        temperature=temperature,
+        max_tokens=max_new_tokens,
+        **options,
+    )
+    proposer.top_p = top_p  # load_proposer takes temperature and max_tokens only
+    if chosen == "vllm":
+        proposer.generator = BatchingGenerator(proposer.generator, max_batch=VLLM_SHARED_BATCH)
+    return proposer
+
+
+# ---------------------------------------------------------------------------------------
+# The loop
+# ---------------------------------------------------------------------------------------
+
+
 async def search_with_checkpoint(
     model_dir: Path,
     theorems: Sequence[Theorem],
     budget: Budget,
     out: Path,
     *,
+    toolchain: Toolchain,
     prompt_format: str | None = None,
     backend: str = "auto",
     temperature: float = 0.7,
+    top_p: float = 0.95,
     max_new_tokens: int = 512,
+    vllm: VLLMConfig | None = None,
+    seed: int = 0,
     concurrency: int = 8,
     lean_workers: int = 8,
     lean_timeout_s: float = 30.0,
@@ -51,22 +199,21 @@ async def search_with_checkpoint(
     progress: bool = True,
 ) -> EvalReport:
     """Run `budget` on every theorem not yet in `out` (resumable) with the checkpoint at
-    `model_dir`, read with the prompt format it records (or `prompt_format`)."""
+    `model_dir` (read with the prompt format it records, or `prompt_format`) on
+    `toolchain`; records are keyed by model and toolchain."""
+    from leanstar.evaluate import toolchain_id
     from leanstar.lean.session import LspProofSession
-    from leanstar.lean.toolchain import find_toolchain
-    from leanstar.models.loading import load_proposer, resolve_format
 
-    fmt = resolve_format(str(model_dir), prompt_format)
-    # transformers: concurrent searches share batched model calls (load_proposer); vLLM
-    # batches by itself.
-    proposer = load_proposer(
-        f"{sampling_backend(backend)}:{model_dir}",
-        prompt_format=fmt,
+    proposer = load_sampler(
+        model_dir,
+        prompt_format=prompt_format,
+        backend=backend,
         temperature=temperature,
-        max_tokens=max_new_tokens,
+        top_p=top_p,
+        max_new_tokens=max_new_tokens,
+        vllm=vllm,
+        seed=seed,
     )
-    generator = proposer.generator
-    toolchain = find_toolchain(None, explicit="embedded")
     session = LspProofSession.start(toolchain, workers=lean_workers, timeout=lean_timeout_s)
     try:
         return await evaluate(
@@ -77,6 +224,7 @@ async def search_with_checkpoint(
             out_path=out,
             concurrency=concurrency,
             model=str(model_dir),
+            toolchain=toolchain_id(toolchain),
             benchmark=benchmark,
             proofs_wanted=proofs_wanted,
             on_record=on_record,
@@ -84,4 +232,15 @@ async def search_with_checkpoint(
         )
     finally:
         await session.aclose()
-        await generator.aclose()
+        await proposer.generator.aclose()
+
+
+__all__ = [
+    "check_backend",
+    "checked_theorems",
+    "imports_of",
+    "load_sampler",
+    "resolve_toolchain",
+    "sampling_backend",
+    "search_with_checkpoint",
+]

@@ -3,8 +3,9 @@
 One iteration, in its own folder `starN/`:
 
 1. `samples.jsonl`: K sampled proof attempts per training theorem with the current model
-   (leanstar.search's sampling chains, vLLM when it imports and a GPU is there,
-   transformers otherwise), every proof re-checked whole by Lean. One record per theorem,
+   (leanstar.search's sampling chains; `[star] backend`: vLLM with the `[vllm]` engine
+   options, transformers, or "auto": vLLM when it imports and a GPU is there), every
+   proof checked by the `[lean] toolchain` and re-checked whole. One record per theorem,
    written as it finishes: a killed run resumes after the last finished theorem.
 2. `new.jsonl`: the steps of the proofs found: at most `max_traces` distinct proofs per
    theorem, steps whose tactic spans lines dropped, steps that repeat the previous state
@@ -15,8 +16,8 @@ One iteration, in its own folder `starN/`:
    must not learn from its own confabulations.
 3. `model/`: the current model fine-tuned on the CoT data + the new data.
 
-The paper: K = 32 at temperature 0.7, at most 5 steps, 30 s per theorem, 3 traces per
-theorem, one epoch.
+The paper: K = 32 at temperature 0.7 (top_p 0.95, 512 new tokens), at most 5 steps,
+30 s per theorem, 3 traces per theorem, one epoch (StarConfig's defaults).
 """
 
 from __future__ import annotations
@@ -26,51 +27,21 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leanstar.budget import Budget
 from leanstar.data.jsonl import atomic_write_json, read_jsonl
 from leanstar.faithfulness.check import check_thought
 from leanstar.proofs import Theorem
+from leanstar.training.config import FinetuneConfig, StarConfig, VLLMConfig
 from leanstar.training.data import Example, dataset_done, read_dataset, write_dataset
 from leanstar.training.faults import maybe_crash
-from leanstar.training.finetune import FinetuneConfig, TrainingError, finetune, model_done
+from leanstar.training.finetune import finetune, model_done
 from leanstar.training.rationales import generate_rationales
 from leanstar.training.sampling import search_with_checkpoint
 
-
-@dataclass
-class StarConfig:
-    samples: int = 32  # K attempts per theorem
-    max_steps: int = 5  # tactic calls per attempt
-    time_per_theorem_s: float = 30.0
-    temperature: float = 0.7
-    max_traces: int = 3  # kept proofs per theorem
-    concurrency: int = 8  # theorems searched at once
-    lean_workers: int = 8
-    lean_timeout_s: float = 30.0
-    max_new_tokens: int = 512
-    backend: str = "auto"  # "auto" | "hf" | "vllm"
-    limit: int = 0  # sample only the first N training theorems (0: all)
-    # Each iteration samples a random share of the training theorems (a different share
-    # each time, seeded by the iteration): a compute knob for small machines; paper: 1.0.
-    fraction: float = 1.0
-    # Thoughts of the kept steps: "model" keeps the ones sampled with the proof (the
-    # paper); "oracle" re-writes them with the rationale oracle, for models too small to
-    # write thoughts faithful to the state (they then learn from their own confabulations).
-    thoughts: str = "model"
-    benchmark: str = "embedded:train"  # the theorems to sample proofs of
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> StarConfig:
-        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise TrainingError(f"unknown [star] settings {unknown}")
-        if data.get("thoughts", "model") not in ("model", "oracle"):
-            raise TrainingError(
-                f"[star] thoughts must be 'model' or 'oracle', not {data['thoughts']!r}"
-            )
-        return cls(**data)
+if TYPE_CHECKING:
+    from leanstar.lean.toolchain import Toolchain
 
 
 @dataclass
@@ -89,10 +60,15 @@ async def sample_proofs(
     out: Path,
     config: StarConfig,
     *,
+    toolchain: Toolchain,
     prompt_format: str,
+    vllm: VLLMConfig | None = None,
+    seed: int = 0,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Step 1: sample and check; returns the sampling summary (resumable through `out`)."""
+    """Step 1: sample and check on `toolchain`; returns the sampling summary (resumable
+    through `out`). The model samples with `config`'s backend and parameters (the
+    paper's: K attempts at temperature 0.7, top_p 0.95, 512 new tokens)."""
     finished = 0
 
     def crash_point(record: dict[str, Any]) -> None:
@@ -105,10 +81,14 @@ async def sample_proofs(
         theorems,
         Budget(config.samples, 1, config.max_steps, time_s=config.time_per_theorem_s),
         out,
+        toolchain=toolchain,
         prompt_format=prompt_format,
         backend=config.backend,
         temperature=config.temperature,
+        top_p=config.top_p,
         max_new_tokens=config.max_new_tokens,
+        vllm=vllm,
+        seed=seed,
         concurrency=config.concurrency,
         lean_workers=config.lean_workers,
         lean_timeout_s=config.lean_timeout_s,
@@ -233,13 +213,17 @@ def expert_iteration(
     iteration_dir: Path,
     star: StarConfig,
     training: FinetuneConfig,
+    toolchain: Toolchain,
     prompt_format: str,
+    vllm: VLLMConfig | None = None,
     iteration: int = 1,
     oracle: str = "rules",
     command: str = "",
     progress: bool = True,
 ) -> StarResult:
-    """One STaR iteration from `model_dir`; each of its three steps is skipped when done."""
+    """One STaR iteration from `model_dir`, proofs checked on `toolchain` (resolve and
+    check it first: training.sampling.resolve_toolchain, checked_theorems); each of its
+    three steps is skipped when done."""
     iteration_dir.mkdir(parents=True, exist_ok=True)
     samples = iteration_dir / "samples.jsonl"
     new = iteration_dir / "new.jsonl"
@@ -248,7 +232,15 @@ def expert_iteration(
     if not dataset_done(new):
         summary = asyncio.run(
             sample_proofs(
-                model_dir, theorems, samples, star, prompt_format=prompt_format, progress=progress
+                model_dir,
+                theorems,
+                samples,
+                star,
+                toolchain=toolchain,
+                prompt_format=prompt_format,
+                vllm=vllm,
+                seed=iteration,
+                progress=progress,
             )
         )
         records = read_jsonl(samples)
@@ -298,7 +290,6 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 __all__ = [
-    "StarConfig",
     "StarResult",
     "collect_examples",
     "expert_iteration",
