@@ -340,17 +340,6 @@ class LspClient:
         )
         return None if result is None else list(result.get("goals", []))
 
-    async def plain_term_goal(
-        self, uri: str, line: int, character: int, *, timeout: float
-    ) -> str | None:
-        """`$/lean/plainTermGoal`: the expected type at a position inside a term."""
-        result = await self.request(
-            "$/lean/plainTermGoal",
-            {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}},
-            timeout=timeout,
-        )
-        return None if result is None else str(result.get("goal", ""))
-
 
 async def _read_header(stream: asyncio.StreamReader) -> int | None:
     """Read one block of headers; returns Content-Length, or None at end of stream."""
