@@ -11,6 +11,7 @@ import pytest
 
 from leanstar.errors import ToolchainNotFound, TrainingError
 from leanstar.lean.embedded import ensure_embedded
+from leanstar.lean.toolchain import find_program
 from leanstar.training.cli import main as train_main
 from leanstar.training.config import VLLMConfig, load_config, parse_config
 from leanstar.training.sampling import checked_theorems, imports_of, resolve_toolchain
@@ -152,6 +153,17 @@ def test_a_missing_toolchain_path_stops_the_pipeline_before_training(tmp_path, c
     assert error.count("\n") == 0
     assert error.startswith("error: [lean] toolchain is '") and "no/mathlib" in error
     assert "not a `lean` binary, a command on PATH, a Lake project folder" in error
+
+
+@pytest.mark.skipif(find_program("lake") is not None, reason="`lake` is installed here")
+def test_a_lake_project_without_lake_stops_the_pipeline_before_training(tmp_path, capsys):
+    project = tmp_path / "mathlib_project"
+    project.mkdir()
+    (project / "lakefile.toml").write_text('name = "p"\n', encoding="utf-8")
+    config, run = _pipeline(tmp_path, str(project))
+    error = _fails_before_any_stage(config, run, capsys)
+    assert error.startswith(f"error: [lean] toolchain = '{project}': {project} is a Lake project")
+    assert "install elan" in error and 'or set [lean] toolchain = "embedded"' in error
 
 
 def test_a_toolchain_without_the_theorems_imports_stops_the_pipeline(

@@ -5,11 +5,13 @@
     leanstar-train rationales --data D/sft.jsonl --out D/cot.jsonl [--oracle rules|SPEC]
     leanstar-train sft --data D/sft.jsonl --out runs/x/sft [--config C.toml] [--base PATH|scratch]
     leanstar-train cot --data D/cot.jsonl --init runs/x/sft/model --out runs/x/cot
-    leanstar-train star --model runs/x/cot/model --cot-data D/cot.jsonl --run-dir runs/x
+    leanstar-train star --model runs/x/cot/model --cot-data D/cot.jsonl --run-dir runs/x \
+        [--config C.toml] [--toolchain PROJECT|LEAN|embedded]
     leanstar-train export runs/x/star2/model --to leanstar/models/default
 
 Stages that fine-tune read their hyperparameters from `--config` (the [sft], [cot] or
-[star] section; the paper's 7B recipe when absent). Every stage resumes after a kill.
+[star] section; the paper's 7B recipe when absent). Expert iteration and evaluation check
+proofs with the config's [lean] toolchain (embedded when absent), checked before training. Every stage resumes after a kill.
 Several GPUs: `accelerate launch -m leanstar.training.cli sft ...` or `torchrun`.
 """
 

@@ -63,13 +63,15 @@ def sampling_backend(requested: str = "auto") -> str:
 
 def resolve_toolchain(setting: str) -> Toolchain:
     """The Lean that `[lean] toolchain = setting` names; ToolchainNotFound naming the key."""
-    from leanstar.lean.toolchain import find_toolchain
+    from leanstar.lean.toolchain import TOOLCHAIN_ENV, find_toolchain
 
     try:
         return find_toolchain(None, explicit=setting)
     except ToolchainNotFound as exc:
-        message = str(exc)
-        if GENERIC_SOURCE in message:  # say which setting, as the user wrote it
+        # Say it in the config's terms: the setting as the user wrote it, and the config
+        # key (not the environment variable, which the config overrides) as the way out.
+        message = str(exc).replace(f"{TOOLCHAIN_ENV}=embedded", '[lean] toolchain = "embedded"')
+        if GENERIC_SOURCE in message:
             message = message.replace(GENERIC_SOURCE, "[lean] toolchain")
         else:
             message = f"[lean] toolchain = {setting!r}: {message}"
