@@ -103,12 +103,31 @@ def test_the_paper_config_names_a_mathlib_project_and_vllm() -> None:
     assert load_config(CONFIGS / "embedded.toml").lean.toolchain == "embedded"
 
 
-def test_imports_of_keeps_the_header_lines_only() -> None:
-    context = "-- a file\nimport Mathlib\n\nimport Aesop  -- tactics\nset_option x 1\nopen Real\n"
-    assert imports_of(context) == "import Mathlib\nimport Aesop  -- tactics"
-    assert imports_of("prelude\nimport LeanstarCore\ntheorem t : True := trivial") == (
-        "prelude\nimport LeanstarCore"
-    )
+@pytest.mark.parametrize(
+    ("context", "header"),
+    [
+        (
+            "prelude\nimport LeanstarCore\ntheorem t : True := trivial",
+            "prelude\nimport LeanstarCore",
+        ),
+        (
+            "import Mathlib\nimport Aesop\nset_option maxHeartbeats 400000\nopen Real",
+            "import Mathlib\nimport Aesop",
+        ),
+        (  # a Mathlib file: its copyright comment first, comments between the imports
+            "/-\nCopyright (c) 2024. All rights reserved.\n-/\nimport Mathlib.Data.Nat.Basic"
+            "  -- numbers\n\n/- more -/ import Mathlib.Tactic\n\n/-! # Doc -/\nopen Nat",
+            "import Mathlib.Data.Nat.Basic\nimport Mathlib.Tactic",
+        ),
+        (
+            "module\npublic import Mathlib\nimport all Foo\ndef x := 1",
+            "module\npublic import Mathlib\nimport all Foo",
+        ),
+        ("theorem t : True := trivial", ""),
+    ],
+)
+def test_imports_of_keeps_the_module_header_only(context: str, header: str) -> None:
+    assert imports_of(context) == header
 
 
 # ---------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ theorems) share. It is `leanstar.evaluate.evaluate` with
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +23,7 @@ from leanstar.budget import Budget
 from leanstar.data.benchmarks import benchmark_theorems
 from leanstar.errors import LeanError, ToolchainNotFound, TrainingError
 from leanstar.evaluate import evaluate
+from leanstar.lean.lexer import without_comments
 from leanstar.proofs import Theorem
 from leanstar.results import EvalReport
 
@@ -106,19 +106,35 @@ def checked_theorems(toolchain: Toolchain, benchmark: str, *, key: str) -> list[
     return theorems
 
 
-_HEADER_LINE = re.compile(r"\s*(prelude|import\s+\S+)\s*(--.*)?$")
+_MODIFIERS = ("public", "meta", "private")  # before `import`, in Lean's module system
+_IMPORT_FLAGS = ("all", "runtime")  # after `import`
 
 
 def imports_of(context: str) -> str:
-    """The leading `prelude` / `import` lines of a theorem's context (blank lines and
-    line comments between them skipped): what the toolchain must provide."""
-    kept = []
-    for line in context.splitlines():
-        if _HEADER_LINE.match(line):
-            kept.append(line.strip())
-        elif line.strip() and not line.lstrip().startswith("--"):
+    """The module header of a theorem's context, one command a line: its leading
+    `prelude` / `module` / `import` commands, comments skipped (a Mathlib file starts with
+    its copyright comment): what the toolchain must provide."""
+    tokens = without_comments(context).split()
+    commands: list[list[str]] = []
+    i = 0
+    while i < len(tokens):
+        if tokens[i] in ("prelude", "module"):
+            commands.append([tokens[i]])
+            i += 1
+            continue
+        j = i
+        while j < len(tokens) and tokens[j] in _MODIFIERS:
+            j += 1
+        if j >= len(tokens) or tokens[j] != "import":
             break
-    return "\n".join(kept)
+        j += 1
+        while j < len(tokens) and tokens[j] in _IMPORT_FLAGS:
+            j += 1
+        if j >= len(tokens):
+            break
+        commands.append(tokens[i : j + 1])  # ... import [flags] Module.Name
+        i = j + 1
+    return "\n".join(" ".join(command) for command in commands)
 
 
 # ---------------------------------------------------------------------------------------
