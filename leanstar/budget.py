@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 
 from leanstar.lean.backend import ProofSession
-from leanstar.proofs import Theorem
+from leanstar.proofs import FailureReason, Theorem
 from leanstar.search import Proposer, SearchResult, best_first, sample_chains
 
 __all__ = [
@@ -49,6 +49,8 @@ MAX_ATTEMPTS = 4096
 MAX_SAMPLES = 1024
 MAX_STEPS = 10_000
 MAX_TIME_S = 7 * 24 * 3600.0
+# How a best-first run ends when another run, sampling anew, may still find a proof.
+_TRY_AGAIN = (FailureReason.BUDGET, FailureReason.NO_CANDIDATES)
 _BUDGET = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*x\s*(\d+)\s*$", re.IGNORECASE)
 
 
@@ -141,6 +143,6 @@ async def search_theorem(
         )
         results.append(result)
         # Another run cannot help after a proof, a model error or a theorem Lean refused.
-        if result.proved or result.failure_reason not in ("budget", "no candidates"):
+        if result.proved or result.failure_reason not in _TRY_AGAIN:
             break
     return results

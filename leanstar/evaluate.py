@@ -43,9 +43,9 @@ from leanstar.data.jsonl import JsonlWriter, atomic_write_json, iter_numbered
 from leanstar.errors import DataError, LeanError
 from leanstar.lean.backend import ProofSession
 from leanstar.lean.toolchain import Toolchain
-from leanstar.proofs import Theorem
+from leanstar.proofs import FailureReason, Theorem
 from leanstar.results import EvalReport, summarise, summary_path_for, theorem_record
-from leanstar.search import MODEL_ERROR, Proposer, SearchResult
+from leanstar.search import Proposer, SearchResult
 
 # How one theorem is searched: search_theorem(session, proposer, ...) here, or on a Ray
 # actor (leanstar.distributed); called as search(theorem, budget, temperature=,
@@ -263,7 +263,7 @@ def _read_results(path: Path, run_info: dict[str, str]) -> tuple[dict[str, dict[
         if any(record.get(key) != run_info[key] for key in _KEYED):
             other_runs += 1
             continue
-        if str(record.get("failure_reason") or "").startswith(MODEL_ERROR):
+        if str(record.get("failure_reason") or "").startswith(FailureReason.MODEL_ERROR):
             continue  # the model never answered: no result about this theorem, run it again
         for key in _BINDING:
             value = run_info[key]
