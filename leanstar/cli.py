@@ -255,38 +255,20 @@ def _print_json(console: Console, data: Any) -> None:
 
 # -- demo -------------------------------------------------------------------------------------
 
-# Without a model (an install with no packaged default and no --model) the demo shows Lean
-# judging these hand-picked tactics instead of a model's suggestions.
-FALLBACK_CANDIDATES = (
-    "intro h",
-    "constructor",
-    "cases h with\n| inl hp => exact Or.inr hp\n| inr hq => exact Or.inl hq",
-    "exact fun hp => hqr (hpq hp)",
-    "rw [h1, h2]",
-    "simp",
-    "rfl",
-)
-DEMO_SUGGESTIONS = 8
-DEMO_BUDGET = "8x1x10"
-
 
 def run_demo(args: argparse.Namespace, console: Console) -> int:
-    from leanstar.lean import embedded
-
-    path = args.file or Path(embedded.__file__).parent / "examples" / "Demo.lean"
-    return _run(_demo(args, console, path))
+    return _run(_demo(args, console))
 
 
-async def _demo(args: argparse.Namespace, console: Console, path: Path) -> int:
-    """Walk through the finished proofs; at each `sorry` show the model's checked
-    suggestions (thought, tactic, Lean's verdict), then search for a whole proof."""
+async def _demo(args: argparse.Namespace, console: Console) -> int:
+    """`leanstar.demo.walk_through` the file, printing each theorem as it comes."""
     from rich.panel import Panel
 
+    from leanstar.demo import DEMO_FILE, FinishedProof, walk_through
     from leanstar.lean.session import LspProofSession
-    from leanstar.lean.source import find_theorems
-    from leanstar.lean.trace import trace_text
     from leanstar.models.loading import default_model_spec
 
+    path = args.file or DEMO_FILE
     toolchain = _toolchain(args, path)
     text = path.read_text(encoding="utf-8")
     proposer = await _answering_proposer(args) if args.model or default_model_spec() else None
@@ -305,71 +287,24 @@ async def _demo(args: argparse.Namespace, console: Console, path: Path) -> int:
                 border_style="cyan",
             )
         )
-    async with LspProofSession.start(toolchain, timeout=args.lean_timeout) as session:
-        async with session.pool.worker() as worker:
-            steps = await trace_text(worker, text, str(path))
-        for source in find_theorems(text, str(path)):
-            entry: dict[str, Any] = {"name": source.name, "signature": source.theorem.signature}
-            report["theorems"].append(entry)
-            if source.theorem.proof and source.theorem.proof.strip() != "sorry":
-                mine = [s for s in steps if s.full_name == source.name]
-                entry["steps"] = [s.to_dict() for s in mine]
-                if not args.json:
-                    _print_walkthrough(console, source.theorem, mine)
-                continue
-            await _demo_sorry(args, console, session, proposer, source.theorem, entry)
-    if proposer is not None:
-        await proposer.generator.aclose()
+    try:
+        async with LspProofSession.start(toolchain, timeout=args.lean_timeout) as session:
+            async for part in walk_through(session, proposer, text, str(path)):
+                report["theorems"].append(part.to_dict())
+                if args.json:
+                    continue
+                if isinstance(part, FinishedProof):
+                    _print_walkthrough(console, part.source.theorem, part.steps)
+                else:
+                    _print_candidates(console, part.source.theorem, part.goal, part.candidates)
+                    if part.search is not None:
+                        _print_search(console, part.search, part.budget)
+    finally:
+        if proposer is not None:
+            await proposer.generator.aclose()
     if args.json:
         _print_json(console, report)
     return 0
-
-
-async def _demo_sorry(args, console: Console, session, proposer, theorem, entry) -> None:
-    from leanstar.budget import Budget, search_theorem
-    from leanstar.proofs import Candidate, Failed, Progress, Proved
-
-    state = await session.open(theorem)
-    entry["goal"] = state.pp
-    if proposer is None:
-        candidates = [Candidate("", tactic) for tactic in FALLBACK_CANDIDATES]
-    else:
-        (sampled,) = await proposer.propose([state], DEMO_SUGGESTIONS)
-        best: dict[str, Candidate] = {}
-        for candidate in sampled:  # one row per distinct tactic, its best-scored thought
-            known = best.get(candidate.tactic)
-            if candidate.tactic and (known is None or candidate.score > known.score):
-                best[candidate.tactic] = candidate
-        candidates = sorted(best.values(), key=lambda c: -c.score)
-    outcomes = await session.try_tactics(state, [c.tactic for c in candidates])
-    entry["candidates"] = []
-    for candidate, outcome in zip(candidates, outcomes, strict=True):
-        verdict = {Proved: "proves it", Progress: "accepted", Failed: "rejected"}.get(
-            type(outcome), "timed out"
-        )
-        if isinstance(outcome, Progress):
-            detail = "\n\n".join(outcome.state.goals)
-        elif isinstance(outcome, Failed):
-            detail = outcome.message.split("\n")[0]
-        else:
-            detail = ""
-        entry["candidates"].append(
-            {
-                "thought": candidate.thought,
-                "tactic": candidate.tactic,
-                "verdict": verdict,
-                "detail": detail,
-            }
-        )
-    if not args.json:
-        _print_candidates(console, theorem, state.pp, entry["candidates"])
-    if proposer is None:
-        return
-    budget = Budget.parse(DEMO_BUDGET, time_s=60)
-    (result,) = await search_theorem(session, proposer, theorem, budget)
-    entry["search"] = {"budget": str(budget), **result.to_dict()}
-    if not args.json:
-        _print_search(console, result, str(budget))
 
 
 def _print_walkthrough(console: Console, theorem, steps) -> None:
@@ -383,31 +318,54 @@ def _print_walkthrough(console: Console, theorem, steps) -> None:
 
 
 def _print_candidates(console: Console, theorem, goal: str, candidates) -> None:
+    """The checked candidates as a table; a thought is marked ✓ when the faithfulness
+    check finds it true of the goal, ✗ with the reason when it does not."""
     from rich.table import Table
+
+    from leanstar.demo import VERDICT_WORDS, candidate_row
 
     console.rule(f"[bold]{escape(theorem.name)}[/] (sorry)", align="left")
     console.print(f"[dim]goal[/]\n{escape(goal)}")
+    thoughts = any(c.thought for c in candidates)
     table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
-    if any(row["thought"] for row in candidates):
-        table.add_column("thought", overflow="fold", ratio=3)
+    if thoughts:
+        table.add_column("thought (✓ true of the goal, ✗ not)", overflow="fold", ratio=3)
     table.add_column("tactic", overflow="fold", ratio=2)
     table.add_column("Lean's verdict")
     table.add_column("goals left / message", overflow="fold", ratio=2)
-    style = {"proves it": "bold green", "accepted": "yellow", "rejected": "red"}
-    for row in candidates:
-        verdict = f"[{style.get(row['verdict'], 'white')}]{row['verdict']}[/]"
-        cells = [escape(row["tactic"]), verdict, escape(row["detail"])]
-        if any(r["thought"] for r in candidates):
-            cells.insert(0, f"[italic]{escape(row['thought'])}[/]")
+    style = {"proved": "bold green", "progress": "yellow", "failed": "red"}
+    for candidate in candidates:
+        verdict = f"[{style.get(candidate.kind, 'white')}]{VERDICT_WORDS[candidate.kind]}[/]"
+        cells = [escape(candidate.tactic), verdict, escape(candidate_row(candidate)["detail"])]
+        if thoughts:
+            cells.insert(0, _marked_thought(candidate))
         table.add_row(*cells)
     console.print(table)
+
+
+def _thought_mark(candidate) -> str:
+    """✓ or ✗ (with the reason) for a thought, from its faithfulness check; "" for none."""
+    if not candidate.thought:
+        return ""
+    if candidate.faithfulness.faithful:
+        return "[green]✓[/]"
+    return f"[red]✗ not true of the goal: {escape(candidate.unfaithful_because or '')}[/]"
+
+
+def _marked_thought(candidate) -> str:
+    if not candidate.thought:
+        return ""
+    mark = _thought_mark(candidate)
+    if candidate.faithfulness.faithful:
+        return f"{mark} [italic]{escape(candidate.thought)}[/]"
+    return f"[italic]{escape(candidate.thought)}[/]\n{mark}"
 
 
 def _print_search(console: Console, result, budget: str) -> None:
     if not result.proved:
         console.print(
             f"[yellow]proof search ({budget}): no proof[/] "
-            f"({result.counts.tactic_calls} tactics tried, {result.failure_reason})\n"
+            f"({result.counts.tactic_calls} tactics tried, {result.failure_text})\n"
         )
         return
     console.print(
@@ -439,23 +397,16 @@ def run_doctor(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_trace(args: argparse.Namespace, console: Console) -> int:
-    files = _lean_files(args.files)
+    from leanstar.tracing import lean_files
+
+    files = lean_files(args.files)
     if not files:
         raise LeanstarError("no .lean files found in the given paths")
     return _run(_trace(args, console, files))
 
 
-def _lean_files(paths: Sequence[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(path.rglob("*.lean")))
-        else:
-            files.append(path)
-    return files
-
-
 async def _trace(args: argparse.Namespace, console: Console, files: list[Path]) -> int:
+    """`leanstar.tracing.trace_to_jsonl` with a progress bar."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -464,15 +415,9 @@ async def _trace(args: argparse.Namespace, console: Console, files: list[Path]) 
         TimeElapsedColumn,
     )
 
-    from leanstar.data.jsonl import JsonlWriter
     from leanstar.lean.pool import WorkerPool
-    from leanstar.lean.trace import trace_files
+    from leanstar.tracing import trace_to_jsonl
 
-    done_path = args.out.with_name(args.out.name + ".done")
-    done = _finished_files(args.out, done_path)
-    todo = [path for path in files if str(path) not in done]
-    summary = {"files": len(files), "skipped_done": len(files) - len(todo), "steps": 0}
-    failures: dict[str, str] = {}
     pool = WorkerPool(_toolchain(args, files[0]), size=max(1, args.workers))
     progress = Progress(
         TextColumn("tracing"),
@@ -482,51 +427,26 @@ async def _trace(args: argparse.Namespace, console: Console, files: list[Path]) 
         console=console,
         disable=args.json,
     )
-    with JsonlWriter(args.out) as writer, JsonlWriter(done_path) as done_writer, progress:
-        task = progress.add_task("files", total=len(todo))
-
-        def on_file(path: Path, steps, error: str | None) -> None:
-            if steps is not None:
-                writer.write_all(step.to_dict() for step in steps)
-                # Mark the file finished only after its steps are on disk (see _finished_files).
-                done_writer.write({"file_path": str(path), "steps": len(steps)})
-                summary["steps"] += len(steps)
-            else:
-                failures[str(path)] = error or "unknown error"
-            progress.advance(task)
-
-        try:
-            await trace_files(pool, todo, on_file=on_file, timeout=args.lean_timeout * 4)
-        finally:
-            await pool.aclose()
-    summary["failed"] = failures
+    with progress:
+        task = progress.add_task("files", total=None)
+        summary = await trace_to_jsonl(
+            pool,
+            files,
+            args.out,
+            timeout=args.lean_timeout * 4,
+            on_start=lambda todo: progress.update(task, total=todo),
+            on_file=lambda: progress.advance(task),
+        )
     if args.json:
-        _print_json(console, summary)
+        _print_json(console, summary.to_dict())
     else:
         console.print(
-            f"traced {summary['steps']} steps from {len(todo) - len(failures)} files into "
-            f"{args.out} ({summary['skipped_done']} already done)"
+            f"traced {summary.steps} steps from {summary.traced} files into "
+            f"{args.out} ({summary.skipped_done} already done)"
         )
-        for path, error in failures.items():
+        for path, error in summary.failed.items():
             console.print(f"[red]failed[/] {escape(path)}: {escape(error.splitlines()[0])}")
-    return 1 if failures else 0
-
-
-def _finished_files(out: Path, done_path: Path) -> set[str]:
-    """Files traced to the end by an earlier run; drops steps of a file cut off by a kill."""
-    from leanstar.data.jsonl import read_done_keys, read_jsonl, write_jsonl
-
-    if not done_path.exists():
-        if out.exists():
-            out.unlink()  # steps without a record of which files finished: start over
-        return set()
-    done = {str(key) for key in read_done_keys(done_path, "file_path")}
-    if out.exists():
-        records = read_jsonl(out, skip_broken=True)
-        kept = [record for record in records if record.get("file_path") in done]
-        if len(kept) != len(records):
-            write_jsonl(out, kept)
-    return done
+    return 1 if summary.failed else 0
 
 
 def run_bench_generate(args: argparse.Namespace, console: Console) -> int:
@@ -580,48 +500,43 @@ def run_suggest(args: argparse.Namespace, console: Console) -> int:
 
 
 async def _suggest(args: argparse.Namespace, console: Console) -> int:
+    """The state at FILE:LINE (the editor's cursor rule), then
+    `leanstar.search.checked_candidates`: the ranking the editor shows."""
     from leanstar.lean.session import LspProofSession
-    from leanstar.proofs import Progress, Proved, outcome_to_dict
+    from leanstar.search import checked_candidates
 
     path, line, column = args.location
     proposer = _proposer(args)
-    async with LspProofSession.start(_toolchain(args, path), timeout=args.lean_timeout) as session:
-        state = await session.open_at(path, line, column)
-        (candidates,) = await proposer.propose([state], n=args.n)
-        unique = list({c.tactic: c for c in candidates if c.tactic}.values())
-        outcomes = await session.try_tactics(state, [c.tactic for c in unique])
-    await proposer.generator.aclose()
-    rank = {Proved: 0, Progress: 1}
-    rows = sorted(
-        zip(unique, outcomes, strict=True),
-        key=lambda pair: (rank.get(type(pair[1]), 2), -pair[0].score),
-    )
-    if not args.include_failed:
-        rows = [(c, o) for c, o in rows if isinstance(o, Proved | Progress)]
-    result = {
-        "goals_before": list(state.goals),
-        "candidates": [
-            {"thought": c.thought, "tactic": c.tactic, "score": c.score, **outcome_to_dict(o)}
-            for c, o in rows
-        ],
-    }
+    try:
+        toolchain = _toolchain(args, path)
+        async with LspProofSession.start(toolchain, timeout=args.lean_timeout) as session:
+            state = await session.open_at(path, line, column)
+            checked = await checked_candidates(session, proposer, state, args.n)
+    finally:
+        await proposer.generator.aclose()
+    shown = checked if args.include_failed else [c for c in checked if c.accepted]
     if args.json:
+        result = {"goals_before": list(state.goals), "candidates": [c.to_dict() for c in shown]}
         _print_json(console, result)
         return 0
     console.print(f"[dim]goal[/]\n{escape(state.pp)}\n")
-    if not rows:
-        console.print(f"none of {len(unique)} distinct candidates was accepted by Lean")
-    for candidate, outcome in rows:
-        verdict = (
-            "[bold green]proves it[/]" if isinstance(outcome, Proved) else "[yellow]accepted[/]"
-        )
-        if not isinstance(outcome, Proved | Progress):
-            verdict = "[red]rejected[/]"
-        console.print(f"{verdict}  [bold]{escape(candidate.tactic)}[/]")
+    if not shown:
+        console.print(f"none of {len(checked)} distinct candidates was accepted by Lean")
+    verdicts = {
+        "proved": "[bold green]proves it[/]",
+        "progress": "[yellow]accepted[/]",
+        "timeout": "[red]timed out[/]",
+        "failed": "[red]rejected[/]",
+    }
+    for candidate in shown:
+        console.print(f"{verdicts[candidate.kind]}  [bold]{escape(candidate.tactic)}[/]")
         if candidate.thought:
-            console.print(f"  [italic]{escape(candidate.thought)}[/]")
-        if isinstance(outcome, Progress):
-            console.print(f"  [dim]goals left:[/] {escape(outcome.state.pp)}")
+            console.print("  " + _marked_thought(candidate).replace("\n", "\n  "))
+        if candidate.goals_after:
+            goals = "\n\n".join(candidate.goals_after)
+            console.print(f"  [dim]goals left:[/] {escape(goals)}")
+        elif candidate.message:
+            console.print(f"  [dim]Lean:[/] {escape(candidate.message.splitlines()[0])}")
     return 0
 
 
@@ -709,77 +624,52 @@ def run_prove(args: argparse.Namespace, console: Console) -> int:
 
 
 async def _prove(args: argparse.Namespace, console: Console) -> int:
-    """Search at every `sorry` (of `--theorem`, else of the file) and replace exactly those
-    tokens (`leanstar.holes`); the file is otherwise written back byte for byte."""
+    """`leanstar.prove.prove_file` on every `sorry` (of `--theorem`, else of the file):
+    exactly those tokens are replaced, the file is otherwise written back byte for byte."""
     from leanstar.budget import PROVE_BUDGET, PROVE_TIME_S
-    from leanstar.holes import find_holes, prove_holes
-    from leanstar.lean.edit import SourceFile, splice
-    from leanstar.lean.session import LspProofSession
+    from leanstar.holes import find_holes
+    from leanstar.lean.edit import SourceFile
+    from leanstar.prove import prove_file
 
     budget = _budget(args.budget or PROVE_BUDGET, args.time or PROVE_TIME_S)
     source = SourceFile.read(args.file)
-    view = source.view()
-    holes = find_holes(view.text, str(args.file), theorem=args.theorem)
+    holes = find_holes(source.view().text, str(args.file), theorem=args.theorem)
     if not holes:
         where = f"theorem {args.theorem}" if args.theorem else str(args.file)
         raise LeanstarError(f"{where} has no `sorry` to prove")
 
     def show(result) -> None:
         if not args.json:
-            # "found", not "proved": the whole theorem still faces the final gate below, and
-            # only the summary line says what was proved and written.
+            # "found", not "proved": the whole theorem still faces the final gate, and only
+            # the summary line says what was proved and written.
             mark = "[green]found a proof for[/]" if result.replacement else "[red]no proof for[/]"
             console.print(f"{mark} {escape(result.hole.name)} (line {result.hole.line + 1})")
             if result.replacement:
                 console.print(escape(result.replacement))
 
     proposer = await _answering_proposer(args)
-    toolchain = _toolchain(args, args.file)
-    async with LspProofSession.start(toolchain, timeout=args.lean_timeout) as session:
-        theorems = await prove_holes(session, proposer, view.text, holes, budget, on_hole=show)
-    await proposer.generator.aclose()
-    # The final gate (leanstar.lean.gate): the original file with the proofs spliced in,
-    # judged by a fresh Lean; a theorem it refuses is not written.
-    verdicts = await _gate(toolchain, view.text, theorems, args.lean_timeout)
-    edits = [view.replacement(r.start, r.end, r.new) for t in theorems for r in t.replacements]
+    try:
+        toolchain = _toolchain(args, args.file)
+        proof = await prove_file(
+            toolchain, proposer, source, holes, budget, timeout=args.lean_timeout, on_hole=show
+        )
+    finally:
+        await proposer.generator.aclose()
     target = args.file if args.in_place else args.out
-    if target is not None and edits:
-        source.write(splice(source.text, edits), target)
-    results = [h for t in theorems for h in t.holes]
-    proved = sum(1 for t in theorems for h in t.holes if t.proved)
+    written = target is not None and proof.text is not None
+    if written:
+        source.write(proof.text, target)
     if args.json:
-        report = [
-            {**h.search.to_dict(), "line": h.hole.line + 1, "written": t.proved}
-            | ({"replacement": h.replacement} if h.replacement else {})
-            | ({"not_written": t.verdict} if t.verdict else {})
-            | ({"gate": verdicts[id(t)].to_dict()} if id(t) in verdicts else {})
-            for t in theorems
-            for h in t.holes
-        ]
-        _print_json(console, {"results": report, "written": str(target) if edits else None})
+        _print_json(
+            console, {"results": proof.to_dict(), "written": str(target) if written else None}
+        )
     else:
-        for t in theorems:
+        for t in proof.theorems:
             if t.verdict:
                 console.print(f"[yellow]{escape(t.source.name)}[/]: {escape(t.verdict)}")
-        wrote = f"; wrote {target}" if target and edits else ""
-        console.print(f"{proved}/{len(results)} `sorry`s proved" + wrote)
-    return 0 if proved == len(results) else 1
-
-
-async def _gate(toolchain, text: str, theorems, timeout: float) -> dict:
-    """Judge every theorem with replacements; refused ones lose them (nothing written)."""
-    from leanstar.lean import gate
-
-    proved = [t for t in theorems if t.replacements]
-    if not proved:
-        return {}
-    edits = [gate.ProofEdit(t.source, list(t.replacements)) for t in proved]
-    verdicts = await gate.check(toolchain, text, edits, timeout=max(timeout, gate.GATE_TIMEOUT_S))
-    for theorem, verdict in zip(proved, verdicts, strict=True):
-        if not verdict.accepted:
-            theorem.replacements = []
-            theorem.verdict = f"refused by the final gate: {verdict.message}"
-    return {id(t): v for t, v in zip(proved, verdicts, strict=True)}
+        wrote = f"; wrote {target}" if written else ""
+        console.print(f"{proof.proved}/{len(proof.holes)} `sorry`s proved" + wrote)
+    return 0 if proof.proved == len(proof.holes) else 1
 
 
 def _budget(text: str, time_s: float):

@@ -1,5 +1,9 @@
 """Proof search: a model proposes tactics, Lean checks them, until a proof is found.
 
+`checked_candidates` is the one-state step the CLI's `suggest` and `demo` and the editor
+share: sample n (thought, tactic) candidates, check each distinct tactic with Lean, check
+each thought against the state, rank.
+
 Two searches, both from the Lean-STaR paper (shared/REFERENCE.md, section 1):
 
 - `sample_chains` (the paper's evaluation): K independent chains. At each step every live
@@ -26,11 +30,13 @@ import heapq
 import itertools
 import time
 from collections import Counter
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from leanstar.errors import LeanError, ModelError, SearchTimeUp
+from leanstar.errors import LeanCrashed, LeanError, ModelError, ModelUnavailable, SearchTimeUp
+from leanstar.faithfulness.check import check_thought
+from leanstar.faithfulness.verdict import Faithfulness
 from leanstar.lean.backend import ProofSession
 from leanstar.models.base import Generator, SamplingParams
 from leanstar.prompt import PromptFormat
@@ -45,6 +51,8 @@ from leanstar.proofs import (
     Theorem,
     TimedOut,
     Trajectory,
+    outcome_kind,
+    outcome_to_dict,
 )
 
 T = TypeVar("T")
@@ -520,3 +528,159 @@ async def best_first(
         return NO_CANDIDATES
 
     return await run.run(body())
+
+
+# ---------------------------------------------------------------------------------------
+# Checked candidates: n samples at one state, each checked (suggest, demo, the editor)
+# ---------------------------------------------------------------------------------------
+
+# Lean's verdict first: a step that closes the goal, one Lean accepts, one that ran out of
+# time (it may still be right), one Lean rejects. Within a verdict a thought true of the
+# state comes before one that misquotes it, then the model's score.
+VERDICT_RANK = {"proved": 0, "progress": 1, "timeout": 2, "failed": 3}
+
+
+@dataclass(frozen=True)
+class CheckedCandidate:
+    """One distinct tactic sampled at a state, with Lean's verdict on it and the
+    faithfulness check of its thought (`leanstar.faithfulness`)."""
+
+    thought: str
+    tactic: str
+    outcome: Outcome
+    faithfulness: Faithfulness
+    score: float  # the model's length-normalised log-probability
+
+    @property
+    def kind(self) -> str:
+        """proved | progress | failed | timeout (`leanstar.proofs.outcome_kind`)."""
+        return outcome_kind(self.outcome)
+
+    @property
+    def accepted(self) -> bool:
+        return isinstance(self.outcome, Proved | Progress)
+
+    @property
+    def goals_after(self) -> tuple[str, ...]:
+        return self.outcome.state.goals if isinstance(self.outcome, Progress) else ()
+
+    @property
+    def message(self) -> str | None:
+        """Why Lean did not accept it (None when it did)."""
+        if isinstance(self.outcome, Failed):
+            return self.outcome.message
+        if isinstance(self.outcome, TimedOut):
+            return f"Lean did not finish within {self.outcome.seconds:.0f}s"
+        return None
+
+    @property
+    def unfaithful_because(self) -> str | None:
+        """What the thought gets wrong about the state (None when it is faithful)."""
+        return None if self.faithfulness.faithful else self.faithfulness.summary()
+
+    def rank(self) -> tuple[int, bool, float]:
+        return (VERDICT_RANK[self.kind], not self.faithfulness.faithful, -self.score)
+
+    def to_dict(self) -> dict[str, Any]:
+        """For JSON output: Lean's verdict as `outcome_to_dict`, the thought's check."""
+        return {
+            "thought": self.thought,
+            "tactic": self.tactic,
+            "score": self.score,
+            **outcome_to_dict(self.outcome),
+            "faithful": self.faithfulness.faithful,
+            "unfaithful_because": self.unfaithful_because,
+            "faithfulness": self.faithfulness.to_dict(),
+        }
+
+
+async def checked_candidates(
+    session: ProofSession,
+    proposer: Proposer,
+    state: ProofState,
+    n: int,
+    *,
+    temperature: float | None = None,
+    model_timeout: float | None = None,
+    timing: SearchTiming | None = None,
+    report: Callable[[str], None] | None = None,
+) -> list[CheckedCandidate]:
+    """Ask the model once for `n` candidates at `state`, then `check_candidates`: each
+    distinct tactic checked by Lean, each thought against the state, best first.
+
+    - `model_timeout`: seconds to wait for the model (ModelUnavailable after that).
+    - `timing`: when given, the seconds spent waiting on the model and on Lean are added.
+    - `report`: called with a short line before each phase (the editor's progress).
+
+    Raises ModelError when the model fails, LeanCrashed as `check_candidates` does.
+    """
+    timing = timing if timing is not None else SearchTiming()
+    if report is not None:
+        report(f"asking the model for {n} candidates")
+    started = time.perf_counter()
+    try:
+        (samples,) = await asyncio.wait_for(
+            proposer.propose([state], n, temperature=temperature), model_timeout
+        )
+    except asyncio.TimeoutError:
+        raise ModelUnavailable(
+            f"the model did not answer within {model_timeout:.0f}s; give it a longer "
+            "timeout or use a faster model (server)"
+        ) from None
+    finally:
+        timing.model_s += time.perf_counter() - started
+    return await check_candidates(session, state, samples, timing=timing, report=report)
+
+
+async def check_candidates(
+    session: ProofSession,
+    state: ProofState,
+    candidates: Sequence[Candidate],
+    *,
+    timing: SearchTiming | None = None,
+    report: Callable[[str], None] | None = None,
+) -> list[CheckedCandidate]:
+    """Lean's verdict on each distinct tactic of `candidates` and the faithfulness check
+    of its thought, best first (`CheckedCandidate.rank`).
+
+    - Duplicates: one per tactic, the best-scored candidate for it (its thought is shown).
+    - Candidates that hold no tactic are dropped (never sent to Lean).
+    - `proved` means the session's final gate accepted the whole proof too: the language
+      server session judges every proving step with `leanstar.lean.gate` in
+      `try_tactics`, so a step the gate refuses comes back `failed` (reason "gate").
+
+    Raises LeanCrashed when the Lean worker died while checking: the verdicts would all be
+    "crash", which says nothing about the tactics.
+    """
+    best: dict[str, Candidate] = {}
+    for candidate in candidates:
+        tactic = candidate.tactic.strip()
+        kept = best.get(tactic)
+        if tactic and (kept is None or candidate.score > kept.score):
+            best[tactic] = candidate
+    unique = list(best.values())
+    if report is not None:
+        report(f"checking {len(unique)} candidates with Lean")
+    started = time.perf_counter()
+    try:
+        outcomes = await session.try_tactics(state, [c.tactic for c in unique])
+    finally:
+        if timing is not None:
+            timing.lean_s += time.perf_counter() - started
+    if any(isinstance(o, Failed) and o.reason == "crash" for o in outcomes):
+        raise LeanCrashed(
+            "the Lean worker stopped while checking the candidates; it restarts for the next "
+            "request (try again)"
+        )
+    checked = [
+        CheckedCandidate(
+            c.thought,
+            c.tactic.strip("\n"),
+            outcome,
+            check_thought(state.pp, c.thought, tactic=c.tactic),
+            round(c.score, 4),
+        )
+        for c, outcome in zip(unique, outcomes, strict=True)
+    ]
+    checked.sort(key=CheckedCandidate.rank)
+    return checked

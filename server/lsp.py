@@ -69,13 +69,10 @@ from leanstar.errors import (
 )
 from leanstar.lean.cursor import Edit, Site
 from leanstar.lean.lsp import utf16_column
+from leanstar.search import CheckedCandidate
+from leanstar.server.protocol import explain_reply, prove_reply, suggest_reply
 from leanstar.server.settings import ServerSettings, read_section
-from leanstar.server.suggestions import (
-    Document,
-    Suggestion,
-    SuggestionEngine,
-    SuggestResult,
-)
+from leanstar.server.suggestions import Document, SuggestionEngine, SuggestResult
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -297,7 +294,7 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
                 goals=ls.goal_source(uri, line, character),
                 report=report,
             )
-            reply = result.to_json(include_failed=bool(args.get("includeFailed")))
+            reply = suggest_reply(result, include_failed=bool(args.get("includeFailed")))
             shown = result.suggestions if args.get("includeFailed") else result.accepted()
             for data, suggestion in zip(reply["candidates"], shown, strict=True):
                 data["edit"] = _edit_json(doc.text, _edit_for(result.site, suggestion))
@@ -316,11 +313,11 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
         async def work() -> dict[str, Any]:
             doc = await ls.document(uri)
             result = await ls.engine.prove(doc, line, _index(doc.text, line, character), report)
-            span, replacements = result.pop("span", None), result.pop("replacements", [])
-            if span is None:
-                return result
+            if result.span is None:
+                return prove_reply(result)
             now = await ls.document(uri)
-            return {**result, **_prove_edit(doc, now, span, replacements)}
+            edit = _prove_edit(doc, now, result.span, list(result.replacements))
+            return {**prove_reply(result), **edit}
 
         return await _with_progress(ls, token, ls.guarded(work()))
 
@@ -330,7 +327,8 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
 
         async def work() -> dict[str, Any] | None:
             doc = await ls.document(uri)
-            return await ls.engine.explain(doc, line, _index(doc.text, line, character))
+            explained = await ls.engine.explain(doc, line, _index(doc.text, line, character))
+            return None if explained is None else explain_reply(explained)
 
         return await ls.guarded(work())
 
@@ -365,7 +363,9 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
         except LeanstarError as exc:
             log.info("no hover: %s", exc)
             return None
-        return None if explained is None else _hover(_explanation_markdown(explained))
+        if explained is None:
+            return None
+        return _hover(_explanation_markdown(explain_reply(explained)))
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(
@@ -424,7 +424,7 @@ def _code_actions(
     site = result.site
     actions = []
     for rank, suggestion in enumerate(result.accepted()):
-        closes = suggestion.outcome == "proved"
+        closes = suggestion.kind == "proved"
         title = f"Try this: {suggestion.tactic.splitlines()[0]}" + (
             " (closes the goal)" if closes else ""
         )
@@ -450,7 +450,7 @@ def _code_actions(
                 data={
                     "thought": suggestion.thought,
                     "tactic": suggestion.tactic,
-                    "outcome": suggestion.outcome,
+                    "outcome": suggestion.kind,
                     "goalsAfter": list(suggestion.goals_after),
                 },
                 tags=[types.CodeActionTag.LlmGenerated] if ls.code_action_tags else None,
@@ -531,7 +531,7 @@ def _range(text: str, start: tuple[int, int], end: tuple[int, int]) -> types.Ran
     return types.Range(start=position(start), end=position(end))
 
 
-def _edit_for(site: Site, suggestion: Suggestion) -> Edit:
+def _edit_for(site: Site, suggestion: CheckedCandidate) -> Edit:
     """The edit that writes a checked suggestion: a tactic that leaves goals where a `sorry`
     was keeps the placeholder after it, so the file still elaborates."""
     return site.edit(suggestion.tactic, goals_left=len(suggestion.goals_after))

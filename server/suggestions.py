@@ -10,8 +10,11 @@ The LSP handlers (server/lsp.py) stay thin and call one `SuggestionEngine`, whic
 - a cache of results keyed by (uri, document version, line, index): code actions, hover
   and ghost text read it; a new version of a document cancels its work still in flight.
 
-Errors the user has to act on are raised as leanstar errors with the cause and the fix;
-the LSP layer turns them into one error response and a `leanstar/status` notification.
+The engine returns plain dataclasses (SuggestResult of `leanstar.search.CheckedCandidate`s,
+ExplainResult, ProveResult); their shapes on the wire (camelCase JSON) are in
+server/protocol.py. Errors the user has to act on are raised as leanstar errors with the
+cause and the fix; the LSP layer turns them into one error response and a `leanstar/status`
+notification.
 """
 
 from __future__ import annotations
@@ -33,21 +36,12 @@ from leanstar.errors import (
     StaleRequest,
     TheoremNotFound,
 )
-from leanstar.faithfulness.check import check_thought
 from leanstar.lean.cursor import Site, TacticAt, site_at, tactic_at
 from leanstar.lean.session import LspProofSession
 from leanstar.lean.source import find_theorems
 from leanstar.lean.toolchain import Toolchain, find_project_root, find_toolchain
-from leanstar.proofs import (
-    Candidate,
-    Failed,
-    Outcome,
-    Progress,
-    ProofState,
-    Proved,
-    outcome_kind,
-)
-from leanstar.search import Proposer
+from leanstar.proofs import Failed, Outcome, Progress, ProofState, Proved
+from leanstar.search import CheckedCandidate, Proposer, SearchTiming, checked_candidates
 from leanstar.server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -55,7 +49,6 @@ T = TypeVar("T")
 
 MAX_DOCUMENT_CHARS = 2_000_000  # larger documents are refused with a message, not checked
 CACHE_ENTRIES = 256
-RANK = {"proved": 0, "progress": 1, "timeout": 2, "failed": 3}
 
 
 @dataclass(frozen=True)
@@ -69,65 +62,42 @@ class Document:
 
 
 @dataclass(frozen=True)
-class Suggestion:
-    """One checked candidate, as `leanstar/suggest` returns it."""
-
-    thought: str
-    tactic: str
-    outcome: str  # proved | progress | failed | timeout
-    goals_after: tuple[str, ...]
-    score: float
-    message: str | None = None
-    # Whether the thought is true of the state it was written for (leanstar.faithfulness),
-    # and if not, why: the user sees which thoughts were checked and how.
-    faithful: bool = True
-    unfaithful_because: str | None = None
-
-    @property
-    def accepted(self) -> bool:
-        return self.outcome in ("proved", "progress")
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "thought": self.thought,
-            "tactic": self.tactic,
-            "outcome": self.outcome,
-            "goalsAfter": list(self.goals_after),
-            "score": self.score,
-        }
-        if self.message is not None:
-            data["message"] = self.message
-        data["faithful"] = self.faithful
-        if self.unfaithful_because is not None:
-            data["unfaithfulBecause"] = self.unfaithful_because
-        return data
-
-
-@dataclass(frozen=True)
 class SuggestResult:
-    """Checked suggestions for one site, best first (goal-closing ones first)."""
+    """Checked suggestions for one site, best first (`leanstar.search.checked_candidates`)."""
 
     site: Site
     goals_before: tuple[str, ...]
-    suggestions: tuple[Suggestion, ...]
+    suggestions: tuple[CheckedCandidate, ...]
     n: int
     model_s: float = 0.0
     lean_s: float = 0.0
 
-    def accepted(self) -> list[Suggestion]:
+    def accepted(self) -> list[CheckedCandidate]:
         return [s for s in self.suggestions if s.accepted]
 
-    def to_json(self, include_failed: bool) -> dict[str, Any]:
-        shown = self.suggestions if include_failed else self.accepted()
-        return {
-            "candidates": [s.to_json() for s in shown],
-            "goalsBefore": list(self.goals_before),
-            # Not in the client's interface; benchmarks read it (extra fields are harmless).
-            "timing": {
-                "modelMs": round(self.model_s * 1000, 1),
-                "leanMs": round(self.lean_s * 1000, 1),
-            },
-        }
+
+@dataclass(frozen=True)
+class ExplainResult:
+    """The tactic at the cursor, the goals before and after it, and why it is there."""
+
+    tactic: str
+    goals_before: tuple[str, ...]
+    goals_after: tuple[str, ...]
+    rationale: str
+
+
+@dataclass(frozen=True)
+class ProveResult:
+    """A proof search for a theorem's `sorry`s. A proof comes with `span` (declaration
+    start and proof end offsets in the document's text) and `replacements` (start, end, new
+    text), which the LSP layer makes a versioned edit."""
+
+    proved: bool
+    attempts: int
+    proof: str | None = None
+    reason: str | None = None
+    span: tuple[int, int] | None = None
+    replacements: tuple[tuple[int, int, str], ...] = ()
 
 
 @dataclass
@@ -252,57 +222,20 @@ class SuggestionEngine:
         if not goals:
             return SuggestResult(site, (), (), n, lean_s=lean_s)
         state = site.state(tuple(goals))
-        _say(report, f"asking the model for {n} candidates")
-        started = time.perf_counter()
-        candidates = await self._propose(state, n)
-        model_s = time.perf_counter() - started
-        _say(report, f"checking {len(candidates)} candidates with Lean")
-        started = time.perf_counter()
-        suggestions = await self._check(session, state, candidates)
-        lean_s += time.perf_counter() - started
-        return SuggestResult(site, state.goals, suggestions, n, model_s, lean_s)
-
-    async def _propose(self, state: ProofState, n: int) -> list[Candidate]:
-        proposer = self._model()
-        timeout = self.settings.model_s
-        try:
-            (group,) = await asyncio.wait_for(
-                proposer.propose([state], n, temperature=self.settings.temperature), timeout
-            )
-        except asyncio.TimeoutError:
-            raise ModelUnavailable(
-                f"the model did not answer within {timeout:.0f}s; raise "
-                "leanstar.timeouts.modelSeconds or use a faster model server"
-            ) from None
-        return group
-
-    async def _check(
-        self, session: LspProofSession, state: ProofState, candidates: list[Candidate]
-    ) -> tuple[Suggestion, ...]:
-        """Lean's verdict on each distinct candidate (the best-scored copy of duplicates)."""
-        best: dict[str, Candidate] = {}
-        empty = 0
-        for candidate in candidates:
-            tactic = candidate.tactic.strip()
-            if not tactic:
-                empty += 1
-                continue
-            kept = best.get(tactic)
-            if kept is None or candidate.score > kept.score:
-                best[tactic] = candidate
-        unique = list(best.values())
-        outcomes = await session.try_tactics(state, [c.tactic for c in unique])
-        if any(isinstance(o, Failed) and o.reason == "crash" for o in outcomes):
-            raise LeanCrashed(
-                "the Lean worker stopped while checking the candidates; it restarts for "
-                "the next request (try again)"
-            )
-        suggestions = [_suggestion(c, o, state.pp) for c, o in zip(unique, outcomes, strict=True)]
-        if empty:
-            log.info("%d of %d samples held no tactic", empty, len(candidates))
-        # Lean's verdict first, then a thought true of the state before one that misquotes it.
-        suggestions.sort(key=lambda s: (RANK[s.outcome], not s.faithful, -s.score))
-        return tuple(suggestions)
+        timing = SearchTiming(lean_s=lean_s)
+        suggestions = await checked_candidates(
+            session,
+            self._model(),
+            state,
+            n,
+            temperature=self.settings.temperature,
+            model_timeout=self.settings.model_s,
+            timing=timing,
+            report=report,
+        )
+        return SuggestResult(
+            site, state.goals, tuple(suggestions), n, timing.model_s, timing.lean_s
+        )
 
     async def _goals(self, session: LspProofSession, site: Site) -> tuple[str, ...]:
         """The goals at `site` from our own Lean (elaborating the proof up to there)."""
@@ -333,7 +266,7 @@ class SuggestionEngine:
 
     # -- explain and prove ---------------------------------------------------------------------
 
-    async def explain(self, doc: Document, line: int, index: int) -> dict[str, Any] | None:
+    async def explain(self, doc: Document, line: int, index: int) -> ExplainResult | None:
         """The tactic at the cursor with the goals before and after it and a rationale;
         None when the cursor is not on a tactic."""
         _check_document(doc)
@@ -343,19 +276,14 @@ class SuggestionEngine:
         key = ("explain", doc.uri, doc.version, found.start)
         return await self._shared(key, doc, lambda: self._explain(doc, found))
 
-    async def _explain(self, doc: Document, found: TacticAt) -> dict[str, Any]:
+    async def _explain(self, doc: Document, found: TacticAt) -> ExplainResult:
         session = await self._session_for(doc)
         before = await self._goals(session, found.before)
         state = found.before.state(before)
         (outcome,) = await session.try_tactics(state, [found.tactic])
-        after = _goals_after(outcome)
+        after = outcome.state.goals if isinstance(outcome, Progress) else ()
         rationale = await self._rationale(state, found.tactic, outcome)
-        return {
-            "tactic": found.tactic,
-            "goalsBefore": list(before),
-            "goalsAfter": list(after),
-            "rationale": rationale,
-        }
+        return ExplainResult(found.tactic, before, after, rationale)
 
     async def _rationale(self, state: ProofState, tactic: str, outcome: Outcome) -> str:
         """Why the tactic is there, in words: `leanstar.explain` (model, else rules)."""
@@ -375,7 +303,7 @@ class SuggestionEngine:
 
     async def prove(
         self, doc: Document, line: int, index: int, report: Report | None = None
-    ) -> dict[str, Any]:
+    ) -> ProveResult:
         """Proof search for the `sorry`s of the theorem at the cursor, the way `leanstar
         prove` does it (`leanstar.holes`): from the state at each `sorry`, replacing exactly
         those tokens, written only when the whole theorem passes the final check. A theorem
@@ -428,17 +356,17 @@ class SuggestionEngine:
             )
             if reason and reason.startswith("model error"):
                 raise ModelUnavailable(reason)
-            return {"proved": False, "attempts": attempts, "reason": reason}
+            return ProveResult(False, attempts, reason=reason)
         offset = source.body_start
         local = [Replacement(a - offset, b - offset, new) for a, b, new in replacements]
         proof = splice(doc.text[offset : source.end], local).strip("\n")
-        return {
-            "proved": True,
-            "proof": proof,
-            "attempts": attempts,
-            "span": (source.start, source.end),
-            "replacements": replacements,
-        }
+        return ProveResult(
+            True,
+            attempts,
+            proof=proof,
+            span=(source.start, source.end),
+            replacements=tuple(replacements),
+        )
 
     # -- shared machinery ---------------------------------------------------------------------
 
@@ -573,28 +501,6 @@ class _Watched:
 
 
 # -- helpers --------------------------------------------------------------------------------
-
-
-def _suggestion(candidate: Candidate, outcome: Outcome, state_pp: str) -> Suggestion:
-    kind = outcome_kind(outcome)
-    message = outcome.message if isinstance(outcome, Failed) else None
-    if kind == "timeout":
-        message = f"Lean did not finish within {outcome.seconds:.0f}s"  # type: ignore[union-attr]
-    check = check_thought(state_pp, candidate.thought, tactic=candidate.tactic)
-    return Suggestion(
-        candidate.thought,
-        candidate.tactic.strip("\n"),
-        kind,
-        _goals_after(outcome),
-        round(candidate.score, 4),
-        message,
-        faithful=check.faithful,
-        unfaithful_because=None if check.faithful else check.summary(),
-    )
-
-
-def _goals_after(outcome: Outcome) -> tuple[str, ...]:
-    return outcome.state.goals if isinstance(outcome, Progress) else ()
 
 
 def _check_document(doc: Document) -> None:

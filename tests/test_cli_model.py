@@ -131,3 +131,83 @@ async def test_eval_reports_pass_rate_and_resumes(
     assert decidable <= proved
     assert first["proved"] == len(proved)
     assert second["ran"] == 0 and second["proved"] == first["proved"]  # resumed, nothing redone
+
+
+# -- the thoughts' faithfulness, marked (issue 13) ---------------------------------------------
+
+FAITHFUL = ("Compose `hpq` with `hqr`.", "exact fun hp => hqr (hpq hp)")
+MISQUOTING = ("The goal `q → p` is an implication, so introduce `hp`.", "intro hp")
+WHY = "`q → p` is not a goal of the state (goals: `p → r`)"
+
+
+def marking(request: Request) -> tuple[int, dict]:
+    """`answer`, except that at imp_trans every other sample misquotes the goal."""
+    if "hqr : q → r" not in request.body["prompt"]:
+        return answer(request)
+    choices = []
+    for i in range(request.body["n"]):
+        thought, tactic = (FAITHFUL, MISQUOTING)[i % 2]
+        text = f"{thought}\n```lean\n{tactic}\n```"
+        logprobs = {"tokens": [text], "token_logprobs": [-0.1 * (i + 1)]}
+        choices.append({"index": i, "text": text, "logprobs": logprobs, "finish_reason": "stop"})
+    return 200, {"choices": choices}
+
+
+IMP_TRANS = (
+    DEMO.read_text()
+    .split("\n")
+    .index("theorem imp_trans (p q r : Prop) (hpq : p → q) (hqr : q → r) : p → r := by")
+)
+
+
+async def test_suggest_marks_each_thought_and_says_why_one_is_not_true(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # one line per mark, as in a wide terminal
+    async with LoopbackServer(marking) as server:
+        argv = ["suggest", f"{DEMO}:{IMP_TRANS + 2}", "--model", f"openai:{server.base_url}#m"]
+        assert await asyncio.to_thread(main, [*argv, "-n", "2"]) == 0
+        shown = capsys.readouterr().out
+        assert await asyncio.to_thread(main, [*argv, "-n", "2", "--json"]) == 0
+        result = json.loads(capsys.readouterr().out)
+    lines = shown.splitlines()
+    proves = lines.index(f"proves it  {FAITHFUL[1]}")
+    assert lines[proves + 1] == f"  ✓ {FAITHFUL[0]}"
+    accepted = lines.index(f"accepted  {MISQUOTING[1]}")
+    assert lines[accepted + 1 : accepted + 3] == [
+        f"  {MISQUOTING[0]}",
+        f"  ✗ not true of the goal: {WHY}",
+    ]
+    good, bad = result["candidates"]
+    assert (good["tactic"], good["faithful"], good["unfaithful_because"]) == (
+        FAITHFUL[1],
+        True,
+        None,
+    )
+    assert (bad["tactic"], bad["faithful"], bad["unfaithful_because"]) == (
+        MISQUOTING[1],
+        False,
+        WHY,
+    )
+    assert bad["faithfulness"]["items"][0]["ok"] is False
+
+
+async def test_demo_marks_each_thought_and_says_why_one_is_not_true(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "240")
+    async with LoopbackServer(marking) as server:
+        argv = ["demo", "--model", f"openai:{server.base_url}#m"]
+        assert await asyncio.to_thread(main, [*argv, "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert await asyncio.to_thread(main, argv) == 0
+        shown = capsys.readouterr().out
+    (imp_trans,) = [t for t in report["theorems"] if t["name"] == "imp_trans"]
+    rows = {c["tactic"]: c for c in imp_trans["candidates"]}
+    assert rows[FAITHFUL[1]]["faithful"] and rows[FAITHFUL[1]]["verdict"] == "proves it"
+    assert not rows[MISQUOTING[1]]["faithful"]
+    assert rows[MISQUOTING[1]]["unfaithful_because"] == WHY
+    assert imp_trans["search"]["proved"]
+    # The table: a ✓ before the true thought, a ✗ and the reason under the other one.
+    assert f"✓ {FAITHFUL[0]}" in shown
+    assert "✗ not true of the goal:" in shown and "`q → p` is not a goal" in shown

@@ -11,24 +11,27 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from leanstar.errors import ModelUnavailable
+from leanstar.errors import LeanCrashed, ModelUnavailable
 from leanstar.lean.pool import WorkerPool
 from leanstar.lean.session import LspProofSession
 from leanstar.lean.toolchain import Toolchain
 from leanstar.models.base import Sample, SamplingParams
 from leanstar.prompt import PromptFormat, get_format
-from leanstar.proofs import Failed, Progress, Proved, Theorem
+from leanstar.proofs import Failed, Progress, ProofState, Proved, Theorem
 from leanstar.search import (
     BUDGET,
     EMPTY,
     NO_CANDIDATES,
     TIME,
     Proposer,
+    SearchTiming,
     best_first,
+    checked_candidates,
     sample_chains,
 )
 
@@ -456,3 +459,86 @@ async def test_tiny_hf_model_end_to_end(session, tmp_path: Path) -> None:
                 assert len(result.attempts) == result.counts.tactic_calls
     finally:
         await generator.aclose()
+
+
+# -- checked candidates (suggest, demo, the editor) ----------------------------------------
+
+RIGHT_THOUGHT = "The goal `p ∧ q` is a conjunction, so split it."
+WRONG_THOUGHT = "The goal `q ∧ p` is a conjunction, so split it."  # misquotes the goal
+
+
+async def test_checked_candidates_rank_by_verdict_then_faithfulness_then_score(
+    session, conj
+) -> None:
+    state = await session.open(conj)
+    gen = ScriptedGenerator(
+        {
+            ROOT: [
+                reply("constructor", -0.5, thought=RIGHT_THOUGHT),  # the best-scored copy
+                reply("exact hp", -0.1),  # rejected: the goal is a conjunction
+                reply("refine ⟨?_, hq⟩", -0.2, thought="`hz` is all we need."),  # no `hz`
+                no_tactic(),  # dropped, never sent to Lean
+                reply("exact ⟨hp, hq⟩", -3.0),  # proves it, however badly scored
+                reply("constructor", -0.9, thought=WRONG_THOUGHT),  # a worse copy, last
+            ]
+        }
+    )
+    timing = SearchTiming()
+    checked = await checked_candidates(session, Proposer(gen, FORMAT), state, 6, timing=timing)
+
+    assert [(c.tactic, c.kind) for c in checked] == [
+        ("exact ⟨hp, hq⟩", "proved"),
+        ("constructor", "progress"),  # a faithful thought first within Lean's verdict ...
+        ("refine ⟨?_, hq⟩", "progress"),  # ... though this one scored better
+        ("exact hp", "failed"),
+    ]
+    proved, split, refine, failed = checked
+    assert split.thought == RIGHT_THOUGHT and split.score == -0.5  # best copy, not the last
+    assert split.faithfulness.faithful and split.goals_after == tuple(SPLIT.split("\n\n"))
+    assert not refine.faithfulness.faithful and "hz" in refine.faithfulness.summary()
+    assert failed.message and "Type mismatch" in failed.message and failed.goals_after == ()
+    assert proved.accepted and proved.goals_after == () and proved.message is None
+    assert gen.params[0].n == 6 and len(gen.calls) == 1  # one model call
+    assert timing.model_s > 0 and timing.lean_s > 0
+
+
+async def test_checked_candidates_show_no_proved_step_the_final_gate_refuses(
+    embedded, make_theorem
+) -> None:
+    # As in the search test above: with no axiom allowed, the step proves the goal for the
+    # elaborator but the final gate refuses it; suggest and the editor never show it proved.
+    strict = LspProofSession(WorkerPool(embedded, size=1), timeout=20, allowed_axioms=frozenset())
+    theorem = make_theorem("iff_eq", "(p q : Prop) (h : p ↔ q) : p = q")
+    gen = ScriptedGenerator({"p q : Prop\nh : p ↔ q\n⊢ p = q": [reply("exact propext h")]})
+    try:
+        state = await strict.open(theorem)
+        (only,) = await checked_candidates(strict, Proposer(gen, FORMAT), state, 2)
+    finally:
+        await strict.aclose()
+    assert only.kind == "failed" and only.outcome.reason == "gate"
+    assert "disallowed axioms: ['propext']" in (only.message or "")
+
+
+async def test_checked_candidates_bound_the_wait_for_the_model(session, conj) -> None:
+    state = await session.open(conj)
+    started = time.perf_counter()
+    with pytest.raises(ModelUnavailable, match="did not answer within"):
+        await checked_candidates(
+            session, Proposer(StuckGenerator(), FORMAT), state, 2, model_timeout=0.3
+        )
+    assert time.perf_counter() - started < 3.0
+
+
+async def test_checked_candidates_report_a_crashed_lean(embedded, make_theorem) -> None:
+    # A Lean killed under the check (here: over a 1 MB memory limit, while it elaborates a
+    # long context) gives every tactic the verdict "crash", which says nothing about the
+    # tactics: the caller is told to try again instead of seeing them rejected.
+    filler = "\n".join(
+        f"theorem filler_{i} (a b c : Nat) (h1 : a = b) (h2 : b = c) : a = c := by\n  rw [h1, h2]"
+        for i in range(300)
+    )
+    slow = replace(make_theorem("conj_intro", CONJ), context=f"{embedded.header}\n\n{filler}")
+    gen = ScriptedGenerator({ROOT: [reply("constructor"), reply("exact hp")]})
+    async with LspProofSession.start(embedded, timeout=20, memory_mb=1) as starved:
+        with pytest.raises(LeanCrashed, match="try again"):
+            await checked_candidates(starved, Proposer(gen, FORMAT), ProofState((ROOT,), slow), 2)

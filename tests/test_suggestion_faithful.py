@@ -3,22 +3,28 @@ that misquotes the proof state is marked, with the reason, on the wire."""
 
 from __future__ import annotations
 
-from leanstar.proofs import Candidate, Proved
-from leanstar.server.suggestions import _suggestion
+from leanstar.faithfulness.check import check_thought
+from leanstar.proofs import Proved
+from leanstar.search import CheckedCandidate
+from leanstar.server.protocol import candidate_reply
 
 STATE = "p q : Prop\nh : p ∧ q\n⊢ q ∧ p"
 
 
+def checked(thought: str) -> CheckedCandidate:
+    check = check_thought(STATE, thought, tactic="constructor")
+    return CheckedCandidate(thought, "constructor", Proved("constructor"), check, -0.5)
+
+
 def test_a_thought_that_misquotes_the_goal_is_marked_with_the_reason() -> None:
-    wrong = Candidate("The goal `p ∧ q` is a conjunction, so split it.", "constructor")
-    suggestion = _suggestion(wrong, Proved("constructor"), STATE)
-    assert not suggestion.faithful
-    wire = suggestion.to_json()
+    wrong = checked("The goal `p ∧ q` is a conjunction, so split it.")
+    assert not wrong.faithfulness.faithful
+    wire = candidate_reply(wrong)
     assert wire["faithful"] is False
     assert "p ∧ q" in wire["unfaithfulBecause"]
+    assert (wire["outcome"], wire["goalsAfter"], wire["score"]) == ("proved", [], -0.5)
 
 
 def test_a_thought_true_of_the_state_is_marked_faithful() -> None:
-    right = Candidate("The goal `q ∧ p` is a conjunction, so split it.", "constructor")
-    wire = _suggestion(right, Proved("constructor"), STATE).to_json()
+    wire = candidate_reply(checked("The goal `q ∧ p` is a conjunction, so split it."))
     assert wire["faithful"] is True and "unfaithfulBecause" not in wire
