@@ -1,10 +1,10 @@
 """`leanstar lsp`: the language server editors start (pygls 2, stdio).
 
-Methods (shapes in vscode-extension/src/common/protocol.ts, kept in step with it):
+Methods (replies shaped in server/protocol.py, read by vscode-extension/src/common/protocol.ts):
 
     leanstar/suggest  {textDocument, position, n?, includeFailed?, workDoneToken?}
                       -> {candidates: [{thought, tactic, outcome, goalsAfter, score, message?,
-                                        edit: {range, newText}}],
+                                        faithful, unfaithfulBecause?, edit: {range, newText}}],
                           goalsBefore, uri, version}
                       (`edit` is the exact edit that writes the tactic where Lean checked it:
                       the cursor rule of leanstar/lean/cursor.py; `version` the document
@@ -23,7 +23,11 @@ Methods (shapes in vscode-extension/src/common/protocol.ts, kept in step with it
 
 Server -> client: the request `leanstar/plainGoal` {textDocument, position} -> {goals} (asked
 when the client is the leanstar extension, with a timeout; otherwise, or on no answer, the
-server's own Lean reads the goal) and the notification `leanstar/status` {state, message?}.
+server's own Lean reads the goal), the notification `leanstar/status` {state, message?}, and
+a `window/showMessage` warning naming the settings it cannot use and why (each said once).
+
+Document text is read with LF line ends (an editor on Windows sends CRLF): the cursor rule
+and Lean see one kind of line end, and every position stays the same.
 
 Handlers stay thin: they turn parameters into a `Document` and a position, call the
 `SuggestionEngine` (server/suggestions.py) and shape its answer. Errors the user must act
@@ -492,10 +496,10 @@ def _where(args: dict[str, Any]) -> tuple[str, int, int]:
         raise JsonRpcException(
             "leanstar: expected {textDocument: {uri}, position: {line, character}}, "
             f"got {args}",
-            code=-32602,
+            code=INVALID_PARAMS,
         ) from exc
     if not isinstance(uri, str) or line < 0 or character < 0:
-        raise JsonRpcException(f"leanstar: bad document or position: {args}", code=-32602)
+        raise JsonRpcException(f"leanstar: bad document or position: {args}", code=INVALID_PARAMS)
     return uri, line, character
 
 
