@@ -11,7 +11,8 @@
 
 Stages that fine-tune read their hyperparameters from `--config` (the [sft], [cot] or
 [star] section; the paper's 7B recipe when absent). Expert iteration and evaluation check
-proofs with the config's [lean] toolchain (embedded when absent), checked before training. Every stage resumes after a kill.
+proofs with the config's [lean] toolchain (embedded when absent), itself checked before
+training. Every stage resumes after a kill.
 Several GPUs: `accelerate launch -m leanstar.training.cli sft ...` or `torchrun`.
 """
 
