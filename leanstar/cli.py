@@ -322,7 +322,7 @@ def _print_candidates(console: Console, theorem, goal: str, candidates) -> None:
     check finds it true of the goal, ✗ with the reason when it does not."""
     from rich.table import Table
 
-    from leanstar.demo import VERDICT_WORDS, candidate_row
+    from leanstar.demo import VERDICT_WORDS, detail
 
     console.rule(f"[bold]{escape(theorem.name)}[/] (sorry)", align="left")
     console.print(f"[dim]goal[/]\n{escape(goal)}")
@@ -336,7 +336,7 @@ def _print_candidates(console: Console, theorem, goal: str, candidates) -> None:
     style = {"proved": "bold green", "progress": "yellow", "failed": "red"}
     for candidate in candidates:
         verdict = f"[{style.get(candidate.kind, 'white')}]{VERDICT_WORDS[candidate.kind]}[/]"
-        cells = [escape(candidate.tactic), verdict, escape(candidate_row(candidate)["detail"])]
+        cells = [escape(candidate.tactic), verdict, escape(detail(candidate))]
         if thoughts:
             cells.insert(0, _marked_thought(candidate))
         table.add_row(*cells)

@@ -98,20 +98,23 @@ class OpenProof:
         return data
 
 
-def candidate_row(candidate: CheckedCandidate) -> dict[str, Any]:
-    """One candidate as the demo shows it: the verdict in words, its detail (the goals
-    left, or the first line of Lean's message) and the thought's check."""
+def detail(candidate: CheckedCandidate) -> str:
+    """The goals a tactic leaves, or the first line of Lean's message."""
     if candidate.kind == "progress":
-        detail = "\n\n".join(candidate.goals_after)
-    elif candidate.kind == "failed":
-        detail = (candidate.message or "").split("\n")[0]
-    else:
-        detail = ""
+        return "\n\n".join(candidate.goals_after)
+    if candidate.kind == "failed":
+        return (candidate.message or "").split("\n")[0]
+    return ""
+
+
+def candidate_row(candidate: CheckedCandidate) -> dict[str, Any]:
+    """One candidate as the demo shows it: the verdict in words, its detail and the
+    thought's check."""
     return {
         "thought": candidate.thought,
         "tactic": candidate.tactic,
         "verdict": VERDICT_WORDS[candidate.kind],
-        "detail": detail,
+        "detail": detail(candidate),
         "faithful": candidate.faithfulness.faithful,
         "unfaithful_because": candidate.unfaithful_because,
     }
