@@ -319,7 +319,7 @@ def _print_walkthrough(console: Console, theorem, steps) -> None:
 
 def _print_candidates(console: Console, theorem, goal: str, candidates) -> None:
     """The checked candidates as a table; a thought is marked ✓ when the faithfulness
-    check finds it true of the goal, ✗ with the reason when it does not."""
+    check finds it true of the state, ✗ with the reason when it does not."""
     from rich.table import Table
 
     from leanstar.demo import VERDICT_WORDS, detail
@@ -329,7 +329,7 @@ def _print_candidates(console: Console, theorem, goal: str, candidates) -> None:
     thoughts = any(c.thought for c in candidates)
     table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
     if thoughts:
-        table.add_column("thought (✓ true of the goal, ✗ not)", overflow="fold", ratio=3)
+        table.add_column("thought (✓ true of the state, ✗ not)", overflow="fold", ratio=3)
     table.add_column("tactic", overflow="fold", ratio=2)
     table.add_column("Lean's verdict")
     table.add_column("goals left / message", overflow="fold", ratio=2)
@@ -349,7 +349,7 @@ def _thought_mark(candidate) -> str:
         return ""
     if candidate.faithfulness.faithful:
         return "[green]✓[/]"
-    return f"[red]✗ not true of the goal: {escape(candidate.unfaithful_because or '')}[/]"
+    return f"[red]✗ not true of the state: {escape(candidate.unfaithful_because or '')}[/]"
 
 
 def _marked_thought(candidate) -> str:

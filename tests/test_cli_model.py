@@ -176,7 +176,7 @@ async def test_suggest_marks_each_thought_and_says_why_one_is_not_true(
     accepted = lines.index(f"accepted  {MISQUOTING[1]}")
     assert lines[accepted + 1 : accepted + 3] == [
         f"  {MISQUOTING[0]}",
-        f"  ✗ not true of the goal: {WHY}",
+        f"  ✗ not true of the state: {WHY}",
     ]
     good, bad = result["candidates"]
     assert (good["tactic"], good["faithful"], good["unfaithful_because"]) == (
@@ -210,4 +210,4 @@ async def test_demo_marks_each_thought_and_says_why_one_is_not_true(
     assert imp_trans["search"]["proved"]
     # The table: a ✓ before the true thought, a ✗ and the reason under the other one.
     assert f"✓ {FAITHFUL[0]}" in shown
-    assert "✗ not true of the goal:" in shown and "`q → p` is not a goal" in shown
+    assert "✗ not true of the state:" in shown and "`q → p` is not a goal" in shown
