@@ -28,14 +28,15 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from leanstar.budget import Budget
 from leanstar.errors import LeanstarError
+from leanstar.lean.toolchain import Toolchain
 from leanstar.proofs import Theorem
-from leanstar.search import SearchResult
+from leanstar.search import Proposer, SearchResult
 
 LOCAL = "local"  # `--ray` with no address: start a cluster on this machine
 READY_TIMEOUT_S = 600.0  # an actor's Lean and model up (a 7B model loads in minutes)
@@ -62,6 +63,10 @@ class WorkerConfig:
     lean_workers: int = 2  # Lean processes per actor
     lean_timeout: float = 30.0
     concurrency: int = 2  # theorems searched at once per actor
+    # Builds each actor's Proposer instead of `load_proposer(model, ...)`: a picklable
+    # function, e.g. training's `functools.partial(load_sampler, model_dir, backend=...)`.
+    proposer: Callable[[], Proposer] | None = None
+    gpus: float = 0.0  # GPUs each actor holds (an in-process vLLM engine needs one)
 
 
 @dataclass(frozen=True)
@@ -146,15 +151,19 @@ class SearchWorker:
             from leanstar.models.loading import load_proposer
 
             config = self._config
-            proposer = load_proposer(
-                config.model,
-                prompt_format=config.prompt_format,
-                api_key=config.api_key,
-                temperature=config.temperature,
-                preload=True,
-            )
+            if config.proposer is not None:
+                proposer = config.proposer()
+            else:
+                proposer = load_proposer(
+                    config.model,
+                    prompt_format=config.prompt_format,
+                    api_key=config.api_key,
+                    temperature=config.temperature,
+                    preload=True,
+                )
             # A model that does not answer stops the run at start, not as N failed theorems.
-            await proposer.generator.generate(["theorem t : True := by"], SamplingParams(1))
+            probe = SamplingParams(max_tokens=1)
+            await proposer.generator.generate(["theorem t : True := by"], probe)
             pool = WorkerPool(find_toolchain(explicit=config.toolchain), size=config.lean_workers)
             self._proposer = proposer
             self._session = LspProofSession(pool, timeout=config.lean_timeout)
@@ -196,6 +205,7 @@ class RaySearch:
         try:
             remote = self._ray.remote(SearchWorker).options(
                 num_cpus=1,
+                num_gpus=self.worker.gpus,
                 max_restarts=self.cluster.max_restarts,
                 max_task_retries=self.cluster.max_restarts,
                 max_concurrency=max(4, 2 * self.worker.concurrency),
@@ -322,6 +332,16 @@ class _NoModel:
 
     async def aclose(self) -> None:
         return None
+
+
+def toolchain_setting(toolchain: Toolchain) -> str:
+    """What names `toolchain` on every machine (`WorkerConfig.toolchain`): the Lake
+    project's folder, the `lean` binary, or "embedded" (each machine's own cache)."""
+    if toolchain.kind == "embedded":
+        return "embedded"
+    if toolchain.kind == "lake" and toolchain.cwd is not None:
+        return str(toolchain.cwd)
+    return str(toolchain.lean)
 
 
 def ray_processes() -> list[int]:

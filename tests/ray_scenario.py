@@ -12,7 +12,8 @@ of 2 actors and writes what the test checks into OUT:
 2. the library (`RaySearch` + `evaluate`), killing one actor's process with SIGKILL when
    the first record is written -> OUT/killed.jsonl, and OUT/scenario.json: the actor
    killed, the theorems it had in flight, its pid after Ray restarted it, and every
-   listening socket in the namespace (taken while the cluster ran) with its process.
+   listening socket in the namespace (taken while the cluster ran) with its process;
+3. one expert-iteration sampling step with `[star] ray = "local"` -> OUT/star.jsonl.
 
 With --beside, the namespace also has a second interface that Ray takes for the node's
 network (see test_distributed.py), and OUT/beside.json says whether `check_loopback`
@@ -41,9 +42,17 @@ from leanstar.distributed import ClusterConfig, RaySearch, WorkerConfig, check_l
 from leanstar.errors import LeanstarError
 from leanstar.evaluate import evaluate, toolchain_id
 from leanstar.lean.toolchain import find_toolchain
-from leanstar.models.loading import default_model_spec, load_proposer
+from leanstar.models.loading import (
+    DEFAULT_MODEL_DIR,
+    default_model_spec,
+    load_proposer,
+    read_checkpoint_format,
+)
+from leanstar.training.config import StarConfig
+from leanstar.training.star import sample_proofs
 
 THEOREMS = 20
+STAR_THEOREMS = 12
 BUDGET = "1x1x8"  # one greedy chain of 8 tactic calls: the same search on any machine
 TIME_S = 120.0
 RUN_TIMEOUT_S = 240.0
@@ -122,6 +131,27 @@ async def run_killed(out: Path, temp_dir: str) -> None:
     (out / "scenario.json").write_text(json.dumps(facts, indent=1))
 
 
+def star_config(ray: str) -> StarConfig:
+    """One small expert-iteration sampling step, greedy (the same on any worker)."""
+    return StarConfig(
+        samples=4, max_steps=5, time_per_theorem_s=TIME_S, temperature=0.0, max_traces=3,
+        concurrency=2, lean_workers=2, backend="hf", ray=ray, ray_workers=2,
+    )  # fmt: skip
+
+
+async def run_star(out: Path) -> None:
+    """`[star] ray = "local"`: expert iteration's sampling on 2 actors -> OUT/star.jsonl."""
+    await sample_proofs(
+        DEFAULT_MODEL_DIR,
+        load_embedded_benchmark("heldout")[:STAR_THEOREMS],
+        out / "star.jsonl",
+        star_config("local"),
+        toolchain=find_toolchain(explicit="embedded"),
+        prompt_format=read_checkpoint_format(DEFAULT_MODEL_DIR) or "",
+        progress=False,
+    )
+
+
 async def run_beside(out: Path, temp_dir: str) -> None:
     """With a second interface up (SECOND_ADDRESS): `check_loopback` on a socket listening
     there, then a local cluster's own sockets."""
@@ -156,6 +186,14 @@ def main() -> None:
         else:
             run_cli(out, temp_dir)
             asyncio.run(asyncio.wait_for(run_killed(out, temp_dir), RUN_TIMEOUT_S))
+            # [star] ray = "local" names no folder: Ray's own variable does, and the
+            # session folder Ray makes there shows that the step ran on a cluster.
+            star_dir = Path(temp_dir) / "star"
+            star_dir.mkdir()
+            os.environ["RAY_TMPDIR"] = str(star_dir)
+            asyncio.run(asyncio.wait_for(run_star(out), RUN_TIMEOUT_S))
+            sessions = sorted(p.name for p in star_dir.glob("ray/session_2*"))
+            (out / "star_sessions.json").write_text(json.dumps(sessions))
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
 

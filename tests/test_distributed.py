@@ -4,8 +4,10 @@ The same evaluation (20 held-out theorems of the embedded benchmark, the package
 model, one greedy chain of 8 tactic calls: greedy decoding makes each theorem's search the
 same on any worker) runs once here on one machine, and twice on Ray in
 tests/ray_scenario.py: through `leanstar eval --ray`, and through the library with one
-actor's process killed mid-run. Each Ray run's records equal the one-machine run's up to
-their order (timings aside), each theorem recorded once.
+actor's process killed mid-run. One expert-iteration sampling step (`[star] ray`, the
+packaged model's transformers checkpoint, greedy) runs here and on Ray too. Each Ray
+run's records equal the one-machine run's up to their order (timings aside), each
+theorem recorded once.
 
 Ray binds every interface by default, which these machines do not allow, so the Ray half
 runs in a network namespace the test makes (`unshare --net`, as root) whose only
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ray_scenario import STAR_THEOREMS, star_config
 
 from leanstar.budget import Budget
 from leanstar.data.embedded_benchmark import load_embedded_benchmark
@@ -35,7 +38,13 @@ from leanstar.evaluate import evaluate, toolchain_id
 from leanstar.lean.pool import WorkerPool
 from leanstar.lean.session import LspProofSession
 from leanstar.lean.toolchain import Toolchain
-from leanstar.models.loading import default_model_spec, load_proposer
+from leanstar.models.loading import (
+    DEFAULT_MODEL_DIR,
+    default_model_spec,
+    load_proposer,
+    read_checkpoint_format,
+)
+from leanstar.training.star import sample_proofs
 
 HERE = Path(__file__).parent
 NETNS = ["unshare", "--net", "--pid", "--fork", "--mount-proc", "--kill-child"]
@@ -108,6 +117,23 @@ def one_machine(tmp_path_factory: pytest.TempPathFactory, embedded: Toolchain) -
 
 
 @pytest.fixture(scope="module")
+def one_machine_star(tmp_path_factory: pytest.TempPathFactory, embedded: Toolchain) -> dict:
+    """One expert-iteration sampling step on this machine (`[star] ray` unset)."""
+    out = tmp_path_factory.mktemp("star") / "star.jsonl"
+    fmt = read_checkpoint_format(DEFAULT_MODEL_DIR)
+    assert fmt, "the packaged default model records no prompt format"
+    theorems = load_embedded_benchmark("heldout")[:STAR_THEOREMS]
+    config = star_config("")
+    asyncio.run(
+        sample_proofs(
+            DEFAULT_MODEL_DIR, theorems, out, config, toolchain=embedded, prompt_format=fmt,
+            progress=False,
+        )
+    )  # fmt: skip
+    return by_theorem(out)
+
+
+@pytest.fixture(scope="module")
 def on_ray(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """ray_scenario.py's outputs, run in a network namespace with only `lo`."""
     reason = _netns_reason()
@@ -123,7 +149,7 @@ def on_ray(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-def test_eval_on_ray_equals_one_machine(one_machine: dict, on_ray: Path) -> None:
+def test_eval_on_ray_equals_one_machine(on_ray: Path, one_machine: dict) -> None:
     records = by_theorem(on_ray / "cli.jsonl")
     assert len(one_machine) == THEOREMS
     assert sum(r["proved"] for r in one_machine.values()) > 0  # the comparison means something
@@ -131,13 +157,25 @@ def test_eval_on_ray_equals_one_machine(one_machine: dict, on_ray: Path) -> None
 
 
 @pytest.mark.slow
-def test_a_killed_worker_loses_nothing(one_machine: dict, on_ray: Path) -> None:
+def test_a_killed_worker_loses_nothing(on_ray: Path, one_machine: dict) -> None:
     facts = json.loads((on_ray / "scenario.json").read_text())
     assert facts["in_flight"], "the killed actor was searching nothing"
     assert facts["pid_after"] != facts["killed_pid"]  # Ray restarted the actor
     records = by_theorem(on_ray / "killed.jsonl")  # each theorem once
     assert set(facts["in_flight"]) <= set(records)
     assert records == one_machine
+
+
+@pytest.mark.slow
+def test_expert_iteration_samples_on_ray_as_on_one_machine(
+    on_ray: Path, one_machine_star: dict
+) -> None:
+    sessions = json.loads((on_ray / "star_sessions.json").read_text())
+    assert len(sessions) == 1, "the step started no Ray cluster of its own"
+    records = by_theorem(on_ray / "star.jsonl")
+    assert len(one_machine_star) == STAR_THEOREMS
+    assert sum(r["proved"] for r in one_machine_star.values()) > 0
+    assert records == one_machine_star
 
 
 @pytest.mark.slow

@@ -248,6 +248,11 @@ class StarConfig(Section):
     # write thoughts faithful to the state (they then learn from their own confabulations).
     thoughts: str = "model"
     benchmark: str = "embedded:train"  # the theorems to sample proofs of
+    # Sample on a Ray cluster: its address ("HOST:6379"), or "local" for one on this
+    # machine; "" samples here. Each of `ray_workers` actors loads the model and a Lean
+    # pool of its own (`concurrency` and `lean_workers` are then per actor).
+    ray: str = ""
+    ray_workers: int = 2
 
     def check(self, where: str) -> None:
         _one_of(where, "thoughts", self.thoughts, ("model", "oracle"))
@@ -258,6 +263,7 @@ class StarConfig(Section):
             _in_range(where, key, getattr(self, key), 0)
         for key in ("samples", "max_steps", "max_traces", "concurrency", "lean_workers"):
             _in_range(where, key, getattr(self, key), 1)
+        _in_range(where, "ray_workers", self.ray_workers, 1)
         _in_range(where, "top_p", self.top_p, 0.0, 1.0)
 
 

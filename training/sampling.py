@@ -14,6 +14,7 @@ theorems) share. It is `leanstar.evaluate.evaluate` with
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -215,14 +216,19 @@ async def search_with_checkpoint(
     benchmark: str = "",
     on_record: Callable[[dict[str, Any]], None] | None = None,
     progress: bool = True,
+    ray: str = "",
+    ray_workers: int = 2,
 ) -> EvalReport:
     """Run `budget` on every theorem not yet in `out` (resumable) with the checkpoint at
     `model_dir` (read with the prompt format it records, or `prompt_format`) on
-    `toolchain`; records are keyed by model and toolchain."""
+    `toolchain`; records are keyed by model and toolchain. With `ray` (a cluster's address,
+    or "local") the theorems are searched by `ray_workers` Ray actors, each loading the
+    checkpoint and a Lean pool of its own (`concurrency` and `lean_workers` per actor)."""
     from leanstar.evaluate import toolchain_id
     from leanstar.lean.session import LspProofSession
 
-    proposer = load_sampler(
+    sampler = functools.partial(
+        load_sampler,
         model_dir,
         prompt_format=prompt_format,
         backend=backend,
@@ -232,21 +238,37 @@ async def search_with_checkpoint(
         vllm=vllm,
         seed=seed,
     )
+    options: dict[str, Any] = {
+        "out_path": out,
+        "model": str(model_dir),
+        "toolchain": toolchain_id(toolchain),
+        "benchmark": benchmark,
+        "proofs_wanted": proofs_wanted,
+        "on_record": on_record,
+        "progress": progress,
+    }
+    if ray:
+        from leanstar.distributed import ClusterConfig, WorkerConfig, evaluate_on_ray
+        from leanstar.distributed import toolchain_setting as setting
+
+        gpus = 1.0 if sampling_backend(backend) == "vllm" else 0.0  # an engine per actor
+        worker = WorkerConfig(
+            model=str(model_dir),
+            prompt_format=prompt_format,
+            toolchain=setting(toolchain),
+            lean_workers=lean_workers,
+            lean_timeout=lean_timeout_s,
+            concurrency=concurrency,
+            proposer=sampler,
+            gpus=gpus,
+        )
+        cluster = ClusterConfig(address=ray, workers=ray_workers)
+        return await evaluate_on_ray(cluster, worker, theorems, budget, **options)
+    proposer = sampler()
     session = LspProofSession.start(toolchain, workers=lean_workers, timeout=lean_timeout_s)
     try:
         return await evaluate(
-            session,
-            proposer,
-            theorems,
-            budget,
-            out_path=out,
-            concurrency=concurrency,
-            model=str(model_dir),
-            toolchain=toolchain_id(toolchain),
-            benchmark=benchmark,
-            proofs_wanted=proofs_wanted,
-            on_record=on_record,
-            progress=progress,
+            session, proposer, theorems, budget, concurrency=concurrency, **options
         )
     finally:
         await session.aclose()

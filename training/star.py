@@ -96,6 +96,8 @@ async def sample_proofs(
         benchmark="expert iteration",
         on_record=crash_point,
         progress=progress,
+        ray=config.ray,
+        ray_workers=config.ray_workers,
     )
     return report.to_dict()
 
