@@ -8,7 +8,8 @@ loopback only) and the pid namespace ends every process the run left (a killed a
 Lean) when this script exits. It does two runs of the same evaluation on a local cluster
 of 2 actors and writes what the test checks into OUT:
 
-1. `leanstar eval --ray` (the command line) -> OUT/cli.jsonl
+1. `leanstar eval --ray` (the command line), its driver killed mid-run, then run again
+   -> OUT/cli.jsonl, and OUT/cli.json: records written before the kill, resumed, ran
 2. the library (`RaySearch` + `evaluate`), killing one actor's process with SIGKILL when
    the first record is written -> OUT/killed.jsonl, and OUT/scenario.json: the actor
    killed, the theorems it had in flight, its pid after Ray restarted it, and every
@@ -31,6 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,7 @@ from leanstar.training.config import StarConfig
 from leanstar.training.star import sample_proofs
 
 THEOREMS = 20
+KILL_DRIVER_AFTER = 3  # records written before the first driver is killed
 STAR_THEOREMS = 12
 BUDGET = "1x1x8"  # one greedy chain of 8 tactic calls: the same search on any machine
 TIME_S = 120.0
@@ -76,18 +79,38 @@ def sockets() -> list[dict[str, Any]]:
     return found
 
 
+def complete_lines(path: Path) -> int:
+    """Records wholly written to `path` (a line cut short by a kill has no newline)."""
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
 def run_cli(out: Path, temp_dir: str) -> None:
+    """`leanstar eval --ray`, its driver killed with SIGKILL after KILL_DRIVER_AFTER records,
+    then the same command again, which resumes -> OUT/cli.jsonl, OUT/cli.json."""
+    results = out / "cli.jsonl"
     command = [
         sys.executable, "-m", "leanstar.cli", "eval", "--ray", "--ray-workers", "2",
         "--benchmark", "embedded:heldout", "--limit", str(THEOREMS), "--budget", BUDGET,
         "--time", str(TIME_S), "--temperature", "0", "--workers", "2", "--concurrency", "2",
-        "--out", str(out / "cli.jsonl"), "--json",
+        "--out", str(results), "--json",
     ]  # fmt: skip
     env = {**os.environ, "RAY_TMPDIR": temp_dir}  # not /tmp/ray, shared with everyone
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while complete_lines(results) < KILL_DRIVER_AFTER and first.poll() is None:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    first.kill()  # SIGKILL: no clean-up; Ray ends the job's actors when its driver dies
+    first.wait()
+    killed_at = complete_lines(results)
     done = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env=env)
     (out / "cli.log").write_text(done.stdout + done.stderr)
     if done.returncode != 0:
         raise SystemExit(f"leanstar eval --ray exited {done.returncode}:\n{done.stderr[-3000:]}")
+    report = json.loads(done.stdout[done.stdout.index("{") :])
+    facts = {"killed_at": killed_at, "resumed": report["resumed"], "ran": report["ran"]}
+    (out / "cli.json").write_text(json.dumps(facts))
 
 
 async def run_killed(out: Path, temp_dir: str) -> None:

@@ -157,6 +157,17 @@ def test_eval_on_ray_equals_one_machine(on_ray: Path, one_machine: dict) -> None
 
 
 @pytest.mark.slow
+def test_a_killed_driver_resumes(on_ray: Path, one_machine: dict) -> None:
+    facts = json.loads((on_ray / "cli.json").read_text())
+    assert 0 < facts["killed_at"] < THEOREMS, "the driver was not killed mid-run"
+    # The second run kept what the killed one wrote and searched only the rest; its file
+    # holds every theorem once (by_theorem) and equals the one-machine run.
+    assert facts["resumed"] >= facts["killed_at"]
+    assert facts["resumed"] + facts["ran"] == THEOREMS
+    assert by_theorem(on_ray / "cli.jsonl") == one_machine
+
+
+@pytest.mark.slow
 def test_a_killed_worker_loses_nothing(on_ray: Path, one_machine: dict) -> None:
     facts = json.loads((on_ray / "scenario.json").read_text())
     assert facts["in_flight"], "the killed actor was searching nothing"
