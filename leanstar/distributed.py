@@ -16,9 +16,12 @@ process dies is restarted (`max_restarts`) and the tasks it was running are re-r
 (`max_task_retries`), so a lost worker's theorems are searched again, never recorded twice.
 A killed driver resumes as any eval does, from the JSONL.
 
-Ray binds every interface by default. A local cluster here is started on 127.0.0.1 and
-`check_loopback` refuses it (and shuts it down) if any of its processes listens elsewhere;
-the tests run Ray inside a network namespace of their own with only `lo`.
+Ray binds every interface by default. A local cluster is started in Ray's single-machine
+mode (LOCAL_RAY_ENV: every port on 127.0.0.1, no usage reports), and `check_loopback`
+refuses it (and shuts it down) if any of its processes listens elsewhere. Ray's API server
+still asks the cloud metadata address who the provider is when a cluster starts, so on
+machines that allow no outside traffic the tests and benchmarks/distributed.py run Ray in
+a network namespace of their own with only `lo` (docs/scale.md).
 
 Ray is an optional extra (`pip install 'leanstar[ray]'`), imported only here, on use.
 """
@@ -30,13 +33,16 @@ import ipaddress
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leanstar.budget import Budget
 from leanstar.errors import LeanstarError
 from leanstar.lean.toolchain import Toolchain
 from leanstar.proofs import Theorem
 from leanstar.search import Proposer, SearchResult
+
+if TYPE_CHECKING:
+    from leanstar.results import EvalReport
 
 LOCAL = "local"  # `--ray` with no address: start a cluster on this machine
 READY_TIMEOUT_S = 600.0  # an actor's Lean and model up (a 7B model loads in minutes)
@@ -262,6 +268,11 @@ class RaySearch:
             limit = (budget.time_s + TASK_SLACK_S) * (self.cluster.max_restarts + 1)
             try:
                 return await asyncio.wait_for(ref, limit)
+            except asyncio.TimeoutError as exc:
+                raise LeanstarError(
+                    f"Ray worker {index} gave no answer for {theorem.name} within {limit:.0f} s; "
+                    "the records written so far are kept, run the same command again to resume"
+                ) from exc
             except self._ray.exceptions.RayActorError as exc:
                 raise LeanstarError(
                     f"Ray worker {index} died more than {self.cluster.max_restarts} times "
@@ -302,13 +313,12 @@ async def evaluate_on_ray(
     theorems: Sequence[Theorem],
     budget: Budget,
     **options: Any,
-) -> Any:
+) -> EvalReport:
     """`leanstar.evaluate.evaluate` with every theorem searched on a Ray actor; `options`
     are evaluate's (out_path, model, toolchain, ...). The same records and resume."""
     from leanstar.evaluate import evaluate
     from leanstar.models.loading import resolve_format
     from leanstar.prompt import get_format
-    from leanstar.search import Proposer
 
     # The driver loads no model: its proposer only names the prompt format of the records.
     fmt = get_format(resolve_format(worker.model, worker.prompt_format))
