@@ -26,7 +26,7 @@ from rich.table import Table
 
 from leanstar.budget import Budget
 from leanstar.faithfulness.check import check_steps
-from leanstar.proofs import Theorem
+from leanstar.proofs import FailureReason, Theorem
 from leanstar.search import SearchResult
 
 __all__ = ["EvalReport", "render_report", "summarise", "summary_path_for", "theorem_record"]
@@ -53,7 +53,7 @@ def theorem_record(
         "proof": proved.proof if proved else None,
         # Which checks of the final gate (leanstar.lean.gate) the proof passed.
         "gate": proved.gate if proved else None,
-        "failure_reason": None if proved else (last.failure_reason if last else "time"),
+        "failure_reason": None if proved else (last.failure_text if last else FailureReason.TIME),
         "faithfulness": faithfulness,
         "proof_faithfulness": proof_faithfulness,
         "counts": _sum_counts([s.counts.to_dict() for s in searches]),

@@ -43,6 +43,7 @@ from leanstar.prompt import PromptFormat
 from leanstar.proofs import (
     Candidate,
     Failed,
+    FailureReason,
     Outcome,
     Progress,
     ProofState,
@@ -56,16 +57,6 @@ from leanstar.proofs import (
 )
 
 T = TypeVar("T")
-
-# Failure reasons a SearchResult can end with (a model error adds its message).
-BUDGET = "budget"  # every chain used its N calls / the expansions ran out
-TIME = "time"  # the wall-clock budget ran out
-NO_CANDIDATES = "no candidates"  # best-first: nothing left in the queue
-MODEL_ERROR = "model error"  # prefix: "model error: <message>"
-LEAN_ERROR = "lean error"  # prefix: the theorem could not be opened
-
-# `Failed.reason` for a sample that held no tactic: never sent to Lean.
-EMPTY = "empty"
 
 
 # ---------------------------------------------------------------------------------------
@@ -142,7 +133,7 @@ class SearchCounts:
     expansions: int = 0  # best-first: states expanded
     duplicate_states: int = 0  # best-first: Progress to a state already seen
     model_errors: int = 0
-    failures: Counter[str] = field(default_factory=Counter)  # failed attempts by reason
+    failures: Counter[FailureReason] = field(default_factory=Counter)  # failed attempts by reason
 
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -185,7 +176,8 @@ class SearchResult:
     method: str  # "sample" | "best_first"
     proved: bool = False
     proof: str | None = None
-    failure_reason: str | None = None
+    failure_reason: FailureReason | None = None
+    failure_message: str = ""  # what the model or Lean said, for MODEL_ERROR / LEAN_ERROR
     attempts: list[Step] = field(default_factory=list)
     trajectory: Trajectory | None = None
     more_trajectories: list[Trajectory] = field(default_factory=list)  # with proofs_wanted > 1
@@ -196,13 +188,22 @@ class SearchResult:
     # checks passed), when the session has one.
     gate: dict[str, Any] | None = None
 
+    @property
+    def failure_text(self) -> str | None:
+        """The reason with its message, as results files hold it ("model error: ...")."""
+        if self.failure_reason is None:
+            return None
+        if self.failure_message:
+            return f"{self.failure_reason}: {self.failure_message}"
+        return str(self.failure_reason)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "theorem": self.theorem,
             "method": self.method,
             "proved": self.proved,
             "proof": self.proof,
-            "failure_reason": self.failure_reason,
+            "failure_reason": self.failure_text,
             "counts": self.counts.to_dict(),
             "timing": self.timing.to_dict(),
             "trajectory": self.trajectory.to_dict() if self.trajectory else None,
@@ -287,7 +288,7 @@ class _Run:
         if isinstance(outcome, Failed):
             self.result.counts.failures[outcome.reason] += 1
         elif isinstance(outcome, TimedOut):
-            self.result.counts.failures["timeout"] += 1
+            self.result.counts.failures[FailureReason.TIMEOUT] += 1
         return step
 
     async def confirm(self, proved: Proved, path: Sequence[Step]) -> bool:
@@ -298,7 +299,7 @@ class _Run:
         if proved.proof in self.proofs():
             return False  # the same proof again (another chain): nothing new
         if any(r["proof"] == proved.proof for r in self.result.rejected_proofs):
-            self.result.counts.failures["recheck"] += 1  # judged already this search
+            self.result.counts.failures[FailureReason.RECHECK] += 1  # judged already this search
             return False
         self.result.counts.proof_checks += 1
         verdict = await self._timed(
@@ -315,7 +316,9 @@ class _Run:
             if judged is not None:
                 gate_verdict = judged.to_dict()
                 if not judged.accepted:
-                    verdict = Failed(f"refused by the final gate: {judged.message}", "gate")
+                    verdict = Failed(
+                        f"refused by the final gate: {judged.message}", FailureReason.GATE
+                    )
         if isinstance(verdict, Proved):
             trajectory = Trajectory(self.theorem.name, list(path), proved.proof)
             if self.result.proved:
@@ -331,7 +334,7 @@ class _Run:
         if gate_verdict is not None:
             rejected["gate"] = gate_verdict
         self.result.rejected_proofs.append(rejected)
-        self.result.counts.failures["recheck"] += 1
+        self.result.counts.failures[FailureReason.RECHECK] += 1
         return False
 
     def proofs(self) -> list[str]:
@@ -339,29 +342,29 @@ class _Run:
         found = [self.result.trajectory, *self.result.more_trajectories]
         return [t.proof for t in found if t is not None and t.proof is not None]
 
-    def finish(self, failure_reason: str | None) -> SearchResult:
+    def finish(self, failure_reason: FailureReason | None, message: str = "") -> SearchResult:
         result = self.result
-        result.failure_reason = None if result.proved else failure_reason
+        if not result.proved:
+            result.failure_reason, result.failure_message = failure_reason, message
         result.timing.total_s = time.perf_counter() - self.started
         return result
 
-    async def run(self, body: Awaitable[str]) -> SearchResult:
-        """Run a search body (which returns the failure reason) and turn the ways one
-        theorem can go wrong into a reported failure."""
+    async def run(self, body: Awaitable[FailureReason | None]) -> SearchResult:
+        """Run a search body (which returns the failure reason, None when it proved the
+        theorem) and turn the ways one theorem can go wrong into a reported failure."""
         try:
-            reason = await body
+            return self.finish(await body)
         except SearchTimeUp:
-            reason = TIME
+            return self.finish(FailureReason.TIME)
         except ModelError as exc:
             self.result.counts.model_errors += 1
-            reason = f"{MODEL_ERROR}: {exc}"
+            return self.finish(FailureReason.MODEL_ERROR, str(exc))
         except LeanError as exc:
-            reason = f"{LEAN_ERROR}: {exc}"
-        return self.finish(reason)
+            return self.finish(FailureReason.LEAN_ERROR, str(exc))
 
 
 def _empty_outcome() -> Failed:
-    return Failed("the model's output held no tactic", reason=EMPTY)
+    return Failed("the model's output held no tactic", reason=FailureReason.EMPTY)
 
 
 # ---------------------------------------------------------------------------------------
@@ -410,7 +413,7 @@ async def sample_chains(
         )
     run = _Run(session, proposer, theorem, "sample", time_budget_s)
 
-    async def body() -> str:
+    async def body() -> FailureReason | None:
         start = await run.open()
         waiting = chains  # chains not started yet: created only when there is room
         live: list[_Chain] = []
@@ -443,8 +446,8 @@ async def sample_chains(
                     if outcome.proof in run.proofs():  # a new proof, or one found before
                         chain.calls = max_calls  # this chain's attempt is complete
                     if len(run.proofs()) >= proofs_wanted:
-                        return ""
-        return "" if run.result.proved else BUDGET
+                        return None
+        return None if run.result.proved else FailureReason.BUDGET
 
     return await run.run(body())
 
@@ -489,14 +492,14 @@ async def best_first(
     run = _Run(session, proposer, theorem, "best_first", time_budget_s)
     counts = run.result.counts
 
-    async def body() -> str:
+    async def body() -> FailureReason | None:
         root = _Node(await run.open())
         visited = {root.state.pp}
         order = itertools.count()  # ties broken by insertion order (a stable queue)
         queue: list[tuple[float, int, _Node]] = [(-root.score, next(order), root)]
         while queue:
             if counts.expansions >= max_expansions:
-                return BUDGET
+                return FailureReason.BUDGET
             _, _, node = heapq.heappop(queue)
             counts.expansions += 1
             (group,) = await run.propose([node.state], width, temperature)
@@ -512,7 +515,7 @@ async def best_first(
                 step = run.record(node.state, candidate, outcome)
                 if isinstance(outcome, Proved):
                     if await run.confirm(outcome, [*node.path, step]):
-                        return ""
+                        return None
                 elif isinstance(outcome, Progress):
                     if outcome.state.pp in visited:
                         counts.duplicate_states += 1
@@ -525,7 +528,7 @@ async def best_first(
                         (*node.path, step),
                     )
                     heapq.heappush(queue, (-child.score, next(order), child))
-        return NO_CANDIDATES
+        return FailureReason.NO_CANDIDATES
 
     return await run.run(body())
 
@@ -667,7 +670,7 @@ async def check_candidates(
     finally:
         if timing is not None:
             timing.lean_s += time.perf_counter() - started
-    if any(isinstance(o, Failed) and o.reason == "crash" for o in outcomes):
+    if any(isinstance(o, Failed) and o.reason == FailureReason.CRASH for o in outcomes):
         raise LeanCrashed(
             "the Lean worker stopped while checking the candidates; it restarts for the next "
             "request (try again)"

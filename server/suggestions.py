@@ -40,7 +40,7 @@ from leanstar.lean.cursor import Site, TacticAt, site_at, tactic_at
 from leanstar.lean.session import LspProofSession
 from leanstar.lean.source import find_theorems
 from leanstar.lean.toolchain import Toolchain, find_project_root, find_toolchain
-from leanstar.proofs import Failed, Outcome, Progress, ProofState, Proved
+from leanstar.proofs import Failed, FailureReason, Outcome, Progress, ProofState, Proved
 from leanstar.search import CheckedCandidate, Proposer, SearchTiming, checked_candidates
 from leanstar.server.settings import ServerSettings
 
@@ -245,12 +245,12 @@ class SuggestionEngine:
         if isinstance(outcome, Proved):
             return ()
         if isinstance(outcome, Failed):
-            if outcome.reason == "crash":
+            if outcome.reason == FailureReason.CRASH:
                 raise LeanCrashed(
                     "the Lean worker stopped while reading the goal; it restarts for the "
                     "next request (try again)"
                 )
-            if outcome.reason == "header":
+            if outcome.reason == FailureReason.HEADER:
                 raise LeanError(
                     f"{outcome.message}. Open the file inside its Lake project (or set "
                     "$LEANSTAR_TOOLCHAIN); outside a project leanstar uses its embedded "
@@ -351,11 +351,10 @@ class SuggestionEngine:
             verdict = ""
         attempts = sum(len(r.attempts) for r in searches)
         if not replacements:
-            reason = verdict or next(
-                (r.failure_reason for r in reversed(searches) if r.failure_reason), "no proof"
-            )
-            if reason and reason.startswith("model error"):
-                raise ModelUnavailable(reason)
+            failed = next((r for r in reversed(searches) if r.failure_reason), None)
+            if not verdict and failed and failed.failure_reason == FailureReason.MODEL_ERROR:
+                raise ModelUnavailable(failed.failure_text)
+            reason = verdict or (failed.failure_text if failed else None) or "no proof"
             return ProveResult(False, attempts, reason=reason)
         offset = source.body_start
         local = [Replacement(a - offset, b - offset, new) for a, b, new in replacements]

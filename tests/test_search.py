@@ -22,12 +22,8 @@ from leanstar.lean.session import LspProofSession
 from leanstar.lean.toolchain import Toolchain
 from leanstar.models.base import Sample, SamplingParams
 from leanstar.prompt import PromptFormat, get_format
-from leanstar.proofs import Failed, Progress, ProofState, Proved, Theorem
+from leanstar.proofs import Failed, FailureReason, Progress, ProofState, Proved, Theorem
 from leanstar.search import (
-    BUDGET,
-    EMPTY,
-    NO_CANDIDATES,
-    TIME,
     Proposer,
     SearchTiming,
     best_first,
@@ -199,7 +195,7 @@ async def test_max_calls_budget(session, conj) -> None:
     gen = ScriptedGenerator({ROOT: [reply("exact hq")]})
     result = await sample_chains(session, Proposer(gen, FORMAT), conj, chains=2, max_calls=3)
 
-    assert not result.proved and result.failure_reason == BUDGET
+    assert not result.proved and result.failure_reason == FailureReason.BUDGET
     assert result.counts.tactic_calls == 6 and len(result.attempts) == 6
     assert result.counts.model_calls == 3
     # Both chains proposed the same tactic from the same state: Lean checked it once.
@@ -215,8 +211,8 @@ async def test_empty_tactic_is_a_failed_call_not_sent_to_lean(session, conj) -> 
     assert result.proved
     empty = result.attempts[0]
     assert empty.tactic == "" and isinstance(empty.outcome, Failed)
-    assert empty.outcome.reason == EMPTY
-    assert result.counts.failures == {EMPTY: 1}
+    assert empty.outcome.reason == FailureReason.EMPTY
+    assert result.counts.failures == {FailureReason.EMPTY: 1}
     assert result.counts.tactic_calls == 2 and result.counts.lean_checks == 1
 
 
@@ -227,8 +223,9 @@ async def test_model_error_is_a_reported_failure(session, conj) -> None:
 
     for result in (chains, search):
         assert not result.proved
-        assert result.failure_reason.startswith("model error: ")
-        assert "refused the connection" in result.failure_reason
+        assert result.failure_reason == FailureReason.MODEL_ERROR
+        assert result.failure_text.startswith("model error: ")
+        assert "refused the connection" in result.failure_message
         assert result.counts.model_errors == 1 and result.counts.model_calls == 1
 
 
@@ -242,7 +239,7 @@ async def test_time_budget(session, conj, method) -> None:
         result = await best_first(session, proposer, conj, width=2, time_budget_s=0.5)
     elapsed = time.perf_counter() - start
 
-    assert result.failure_reason == TIME and not result.proved
+    assert result.failure_reason == FailureReason.TIME and not result.proved
     assert 0.5 <= elapsed < 3.0
     # The wait is charged to the model (opening the theorem to Lean); little is left over.
     timing = result.timing
@@ -262,7 +259,9 @@ async def test_proof_that_fails_the_final_gate_is_not_reported(embedded, make_th
     finally:
         await strict.aclose()
 
-    assert not result.proved and result.proof is None and result.failure_reason == BUDGET
+    assert (
+        not result.proved and result.proof is None and result.failure_reason == FailureReason.BUDGET
+    )
     assert not any(isinstance(step.outcome, Proved) for step in result.attempts)
     for step in result.attempts:
         assert step.outcome.reason == "gate"
@@ -316,7 +315,7 @@ async def test_best_first_deduplicates_tactics_and_visited_states(session, conj)
     )
     result = await best_first(session, Proposer(gen, FORMAT), conj, width=3, max_expansions=20)
 
-    assert not result.proved and result.failure_reason == NO_CANDIDATES
+    assert not result.proved and result.failure_reason == FailureReason.NO_CANDIDATES
     assert gen.states_asked == [ROOT, SPLIT]
     assert result.counts.expansions == 2
     assert result.counts.lean_checks == 4  # two distinct tactics per expansion
@@ -330,7 +329,7 @@ async def test_best_first_expansion_budget(session, conj) -> None:
     gen = ScriptedGenerator({}, default=[reply("have h := hp")])
     result = await best_first(session, Proposer(gen, FORMAT), conj, width=1, max_expansions=3)
 
-    assert result.failure_reason == BUDGET and result.counts.expansions == 3
+    assert result.failure_reason == FailureReason.BUDGET and result.counts.expansions == 3
     assert len(gen.calls) == 3 and len(set(gen.states_asked)) == 3  # three new states
     assert [isinstance(s.outcome, Progress) for s in result.attempts] == [True] * 3
 
@@ -367,7 +366,7 @@ async def test_many_chains_run_a_bounded_batch_at_a_time_and_stop_at_the_deadlin
         time_budget_s=2.0,
     )
     elapsed = time.perf_counter() - start
-    assert result.failure_reason == TIME and not result.proved
+    assert result.failure_reason == FailureReason.TIME and not result.proved
     assert elapsed < 2.0 + 10.0  # the deadline, plus a loaded machine's slack
     assert generator.calls and max(len(call) for call in generator.calls) <= LIVE_CHAINS
 
@@ -416,7 +415,7 @@ async def test_prove_with_a_huge_budget_keeps_to_its_time_and_memory(tmp_path: P
         out, err = process.communicate(timeout=10)
     assert process.returncode == 1, err  # not proved, and nothing written
     (result,) = json.loads(out)["results"]
-    assert result["failure_reason"] == TIME
+    assert result["failure_reason"] == FailureReason.TIME
     assert result["timing"]["total_s"] < 2.0 + 5.0
     assert 0 < peak_kb < 500 * 1024  # an upper bound: a leak of chains would reach GBs
 
@@ -452,8 +451,8 @@ async def test_tiny_hf_model_end_to_end(session, tmp_path: Path) -> None:
                 # An untrained model: we check the wiring, not that it proves anything.
                 assert result.counts.model_calls >= 1 and result.counts.samples >= 2
                 assert result.failure_reason is None or result.failure_reason in (
-                    BUDGET,
-                    NO_CANDIDATES,
+                    FailureReason.BUDGET,
+                    FailureReason.NO_CANDIDATES,
                 )
                 assert result.timing.model_s > 0
                 assert len(result.attempts) == result.counts.tactic_calls
