@@ -140,7 +140,7 @@ async def lsp(text: str, timeout: float) -> None:
                 client.protocol.send_request_async("leanstar/suggest", params), timeout
             )
             suggest = f"{time.perf_counter() - started:.1f} s ({len(reply.candidates)} candidates)"
-        except asyncio.TimeoutError:
+        except TimeoutError:
             suggest = f"no answer within {timeout:.0f} s"
         except JsonRpcException as exc:  # e.g. the server's document size limit
             suggest = f"refused after {time.perf_counter() - started:.1f} s: {exc}"

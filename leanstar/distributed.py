@@ -268,7 +268,7 @@ class RaySearch:
             limit = (budget.time_s + TASK_SLACK_S) * (self.cluster.max_restarts + 1)
             try:
                 return await asyncio.wait_for(ref, limit)
-            except asyncio.TimeoutError as exc:
+            except TimeoutError as exc:
                 raise LeanstarError(
                     f"Ray worker {index} gave no answer for {theorem.name} within {limit:.0f} s; "
                     "the records written so far are kept, run the same command again to resume"

@@ -248,7 +248,7 @@ class _Run:
                 raise SearchTimeUp
             try:
                 return await asyncio.wait_for(waiting, remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise SearchTimeUp from None
         finally:
             elapsed = time.perf_counter() - start
@@ -625,7 +625,7 @@ async def checked_candidates(
         (samples,) = await asyncio.wait_for(
             proposer.propose([state], n, temperature=temperature), model_timeout
         )
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise ModelUnavailable(
             f"the model did not answer within {model_timeout:.0f}s; give it a longer "
             "timeout or use a faster model (server)"

@@ -186,7 +186,7 @@ class LeanstarServer(LanguageServer):
             raise TheoremNotFound(f"{uri} is not open in the editor; open it first")
         try:
             text = await asyncio.wait_for(asyncio.to_thread(_read_file, path), READ_TIMEOUT_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise TheoremNotFound(
                 f"reading {path} took over {READ_TIMEOUT_S:.0f}s; open it in the editor"
             ) from None

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from leanstar import __version__
-from leanstar.entry import dispatch, exit_fast, exit_status
 from leanstar.cliargs import (
     Invalid,
     Parser,
@@ -36,6 +35,7 @@ from leanstar.cliargs import (
     positive_int,
     text_file,
 )
+from leanstar.entry import dispatch, exit_fast, exit_status
 
 if TYPE_CHECKING:
     from rich.console import Console

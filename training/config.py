@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import tomllib
 import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
-
-import tomllib
 
 from leanstar.errors import LeanstarError, TrainingError
 

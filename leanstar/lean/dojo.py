@@ -219,7 +219,7 @@ class DojoProofSession:
                 asyncio.to_thread(entry.dojo.run_tac, tactic_state, tactic),
                 self.timeout + _GRACE_SECONDS,
             )
-        except (ld.DojoTacticTimeoutError, asyncio.TimeoutError):
+        except (TimeoutError, ld.DojoTacticTimeoutError):
             await self._discard(theorem, entry)  # later tactics would all time out
             return TimedOut(self.timeout)
         except ld.DojoCrashError as exc:

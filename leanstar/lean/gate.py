@@ -383,7 +383,7 @@ async def run_lean(
             return [], f"cannot start Lean: {exc}"
         try:
             out, err = await asyncio.wait_for(process.communicate(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             kill_tree(process.pid, tag)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)

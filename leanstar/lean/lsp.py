@@ -187,7 +187,7 @@ class LspClient:
         self._send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
         try:
             return await asyncio.wait_for(future, timeout=timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             if self.alive:
                 self.notify("$/cancelRequest", {"id": request_id})
             raise

@@ -116,7 +116,7 @@ class LeanWorker:
                     version = client.open_document(self.uri, text)
                 waiting = client.wait_elaborated(self.uri, version, timeout=timeout)
                 diagnostics, fatal = await self._within_memory(client, waiting)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 # Lean may be stuck in a loop that never checks for cancellation: the
                 # only reliable way out is to kill it. The next check starts a fresh one.
                 log.warning("Lean check timed out after %.1fs; restarting the worker", timeout)
@@ -195,7 +195,7 @@ class WorkerPool:
     async def worker(self) -> AsyncIterator[LeanWorker]:
         try:
             worker = await asyncio.wait_for(self._idle.get(), timeout=self._acquire_timeout)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise LeanError(
                 f"no Lean worker became free within {self._acquire_timeout:.0f}s"
             ) from exc

@@ -199,7 +199,7 @@ class _ReplProcess:
         """How the process ended: exit code and the end of its stderr."""
         try:
             code = await asyncio.wait_for(self._proc.wait(), _KILL_WAIT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             code = None
         killed_by_us = self._killed
         await self.kill()  # whatever it left behind in its group holds stderr open
@@ -223,7 +223,7 @@ class _ReplProcess:
         await asyncio.to_thread(kill_tree, self._proc.pid, self._tag)
         try:
             await asyncio.wait_for(self._proc.wait(), _KILL_WAIT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             logger.warning("Lean REPL pid %s did not exit after SIGKILL", self._proc.pid)
 
     async def close(self) -> None:

@@ -171,7 +171,7 @@ class LspProofSession:
         try:
             async with self.pool.worker() as worker:
                 result = await worker.check(text, timeout=self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return TimedOut(self.timeout)
         except LeanCrashed as exc:
             return Failed(str(exc), reason=FailureReason.CRASH)
@@ -226,7 +226,7 @@ class LspProofSession:
                 return await self._classify(
                     worker, result.diagnostics, state, new_proof, candidate_start, decl_start, text
                 )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return TimedOut(self.timeout)
         except LeanCrashed as exc:
             return Failed(

@@ -107,7 +107,7 @@ async def trace_files(
             text = path.read_text(encoding="utf-8")
             async with pool.worker() as worker:
                 steps = await trace_text(worker, text, str(path), timeout=timeout)
-        except (OSError, UnicodeDecodeError, TheoremNotFound, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, UnicodeDecodeError, TheoremNotFound) as exc:
             error = str(exc) or type(exc).__name__
             if on_file:
                 on_file(path, None, error)

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from leanstar.models.base import Sample, SamplingParams
 
 
-class ErrorCode(str, Enum):
+class ErrorCode(StrEnum):
     """Why a request was refused or failed (the `code` of an error frame)."""
 
     BAD_FRAME = "bad_frame"  # not JSON, not an object, binary, unknown type, a bad field
