@@ -27,6 +27,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "nul.lean").write_bytes(b"theorem t : True := by\x00 sorry\n")
     (root / "Demo.lean").write_text(DEMO.read_text(encoding="utf-8"), encoding="utf-8")
     (root / "afile").write_text("not a folder\n")
+    (root / "plain.lean").write_text("theorem t (p : Prop) (h : p) : p := by\n  sorry\n")
     dojo = root / "leandojo_benchmark_4"
     (dojo / "random").mkdir(parents=True)
     (dojo / "random" / "train.json").write_text("[]")
@@ -57,6 +58,8 @@ LEANSTAR_CASES = [
     (["prove", "{d}/latin1.lean"], "not UTF-8 text"),
     (["prove", "{d}/nul.lean"], "NUL bytes"),
     (["suggest", "{d}/missing.lean:3"], "no such file"),
+    # Written for a Lean with Init, checked with the embedded one: say what to write.
+    (["suggest", "{d}/plain.lean:2"], "begin with `prelude` and `import LeanstarCore`"),
     (["explain", "{d}:3", "--no-model"], "is a folder"),
     (["suggest", "{d}/Demo.lean"], "FILE:LINE[:COL]"),
     (["suggest", "{d}/Demo.lean:0"], "count from 1"),

@@ -300,7 +300,16 @@ def _header_error(diagnostics: list[Diagnostic], text: str, fatal: bool) -> str 
     errors = [d for d in diagnostics if d.is_error and (fatal or d.start[0] < header_lines)]
     if not errors:
         return None
-    return f"the file header does not elaborate: {errors[0].message}"
+    message = errors[0].message
+    if "unknown module prefix" in message or "unknown package" in message:
+        # The usual first mistake: a file written for Lean with Init or Mathlib, checked
+        # with the embedded Lean (or the reverse). Say what each world's files begin with.
+        message += (
+            "; this Lean cannot import it: files of the embedded world begin with `prelude` "
+            "and `import LeanstarCore` (no Init, no Mathlib); for your own project run "
+            "leanstar inside it or pass --toolchain PATH"
+        )
+    return f"the file header does not elaborate: {message}"
 
 
 def _read_source(path: Path) -> str:
