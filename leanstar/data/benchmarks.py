@@ -37,6 +37,9 @@ _STATEMENT = re.compile(
 )
 
 
+_DECLARATION_END = re.compile(r":=\s*by\s*$")
+
+
 def benchmark_theorems(name: str, *, header: str = "") -> tuple[list[Theorem], list[str]]:
     """(theorems, broken records) of a benchmark by name: `embedded:train`,
     `embedded:heldout`, `minif2f:valid`, `minif2f:test`, or a JSONL file (read with
@@ -67,6 +70,9 @@ def theorem_from_record(record: dict[str, Any], *, context: str = "") -> Theorem
     `context` or `header`, optional `proof`), and miniF2F's (`name`, `header`,
     `formal_statement` = "theorem NAME SIGNATURE := by sorry"). `context` is used when
     the record has none (the embedded benchmark's records rely on the embedded header).
+    A theorem read from a file (`leanstar.data.leandojo.theorem_records`) also has
+    `declaration` (the file's text up to `:= by`, checked as written: `name` is then the
+    full name, the declaration may use the short one inside its namespace), `file`, `line`.
     """
     name = record.get("name")
     if not isinstance(name, str) or not name:
@@ -83,7 +89,21 @@ def theorem_from_record(record: dict[str, Any], *, context: str = "") -> Theorem
         raise DataError(f"{name}: the record has no `signature` or `formal_statement`")
     if not isinstance(ctx, str):
         raise DataError(f"{name}: `context`/`header` must be text")
-    return Theorem(name=name, signature=signature, context=ctx, proof=proof)
+    declaration = record.get("declaration")
+    if declaration is not None and not (
+        isinstance(declaration, str) and _DECLARATION_END.search(declaration)
+    ):
+        raise DataError(f"{name}: `declaration` must be the statement's text up to `:= by`")
+    file, line = record.get("file"), record.get("line")
+    return Theorem(
+        name=name,
+        signature=signature,
+        context=ctx,
+        file=file if isinstance(file, str) else None,
+        line=line if isinstance(line, int) and not isinstance(line, bool) else None,
+        proof=proof,
+        source_declaration=declaration,
+    )
 
 
 def load_benchmark(path: str | Path, *, context: str = "", name: str | None = None) -> Benchmark:
