@@ -327,9 +327,18 @@ def _print_candidates(console: Console, theorem, goal: str, candidates) -> None:
     console.rule(f"[bold]{escape(theorem.name)}[/] (sorry)", align="left")
     console.print(f"[dim]goal[/]\n{escape(goal)}")
     thoughts = any(c.thought for c in candidates)
-    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
+    # The legend is a caption, not the header: a long header wraps on a narrow terminal.
+    caption = "✓ thought true of the state, ✗ not (the faithfulness check)" if thoughts else None
+    table = Table(
+        show_header=True,
+        header_style="bold",
+        box=None,
+        padding=(0, 2),
+        caption=caption,
+        caption_justify="left",
+    )
     if thoughts:
-        table.add_column("thought (✓ true of the state, ✗ not)", overflow="fold", ratio=3)
+        table.add_column("thought", overflow="fold", ratio=3)
     table.add_column("tactic", overflow="fold", ratio=2)
     table.add_column("Lean's verdict")
     table.add_column("goals left / message", overflow="fold", ratio=2)
