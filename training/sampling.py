@@ -33,10 +33,6 @@ if TYPE_CHECKING:
     from leanstar.search import Proposer
     from leanstar.training.config import VLLMConfig
 
-# vLLM's engine answers one `generate` call at a time (VLLMGenerator holds a lock around
-# it), so the searches running at once would queue their small calls one behind the other;
-# merged, the engine schedules them together. Big enough for [star] concurrency x samples.
-VLLM_SHARED_BATCH = 4096
 
 # How leanstar.lean.toolchain names an explicit setting in its errors.
 GENERIC_SOURCE = "the explicit toolchain setting"
@@ -167,7 +163,6 @@ def load_sampler(
 ) -> Proposer:
     """The Proposer of the checkpoint at `model_dir` for `backend` ("auto", "hf", "vllm"),
     with the paper's sampling parameters unless given; `vllm` holds the engine options."""
-    from leanstar.models.batching import BatchingGenerator
     from leanstar.models.loading import load_proposer, resolve_format
     from leanstar.training.config import VLLMConfig
 
@@ -176,18 +171,15 @@ def load_sampler(
     options: dict[str, Any] = {}
     if chosen == "vllm":
         options = {**(vllm or VLLMConfig()).engine_options(), "seed": seed}
-    # transformers: load_proposer merges concurrent calls into shared batches.
-    proposer = load_proposer(
+    # load_proposer merges concurrent searches' calls into shared batches (hf and vLLM).
+    return load_proposer(
         f"{chosen}:{model_dir}",
         prompt_format=fmt,
         temperature=temperature,
+        top_p=top_p,
         max_tokens=max_new_tokens,
         **options,
     )
-    proposer.top_p = top_p  # load_proposer takes temperature and max_tokens only
-    if chosen == "vllm":
-        proposer.generator = BatchingGenerator(proposer.generator, max_batch=VLLM_SHARED_BATCH)
-    return proposer
 
 
 # ---------------------------------------------------------------------------------------

@@ -56,10 +56,13 @@ SPEC_HELP = (
 
 # An in-process model (transformers, CTranslate2) answers one call at a time, so concurrent
 # searches and editor requests share its calls through a BatchingGenerator; forward batches
-# of 16 keep the rows that finish early from waiting long for the longest one. vLLM and the
-# model servers batch by themselves.
+# of 16 keep the rows that finish early from waiting long for the longest one. The model
+# servers batch by themselves.
 IN_PROCESS_BATCH = 16
 SHARED_BATCH = 64
+# vLLM batches inside one call (continuous batching), but its in-process engine takes one
+# call at a time: concurrent searches' calls are merged into one large call instead.
+VLLM_SHARED_BATCH = 4096
 REMOTE_PREFIXES = ("ws://", "wss://")
 OPENAI_PREFIXES = ("openai:", "openai-chat:")
 
@@ -72,6 +75,7 @@ def load_proposer(
     timeout: float | None = None,
     retries: int | None = None,
     temperature: float = 0.7,
+    top_p: float = 0.95,
     max_tokens: int = 512,
     preload: bool = False,
     **backend_options: Any,
@@ -83,7 +87,7 @@ def load_proposer(
     - `api_key`: the token of a leanstar model server (ws://) or the key of an OpenAI-compatible
       endpoint; passed to the client, never put in the environment. Local models ignore it.
     - `timeout` (seconds per request) and `retries` apply to network backends only.
-    - `temperature`, `max_tokens`: the Proposer's sampling settings.
+    - `temperature`, `top_p`, `max_tokens`: the Proposer's sampling settings.
     - `preload`: load in-process weights now, so a model that cannot load says so here.
     - `backend_options`: more constructor options of the backend `spec` names.
 
@@ -109,22 +113,27 @@ def load_proposer(
         generator = _shared_if_in_process(generator, preload)
     except ValueError as exc:  # a spec or option value the backend cannot use
         raise ModelUnavailable(f"model {spec}: {exc}") from exc
-    return Proposer(generator, get_format(name), temperature=temperature, max_tokens=max_tokens)
+    return Proposer(
+        generator, get_format(name), temperature=temperature, top_p=top_p, max_tokens=max_tokens
+    )
 
 
 def _shared_if_in_process(generator: Generator, preload: bool) -> Generator:
-    """An in-process transformers or CTranslate2 model wrapped so that concurrent callers
-    share its calls (see IN_PROCESS_BATCH); other generators as they are."""
+    """An in-process model (transformers, CTranslate2, vLLM) wrapped so that concurrent
+    callers share its calls (see IN_PROCESS_BATCH, VLLM_SHARED_BATCH); other generators
+    as they are."""
+    from leanstar.models.batching import BatchingGenerator
     from leanstar.models.ct2 import CT2Generator
     from leanstar.models.hf import HFGenerator
+    from leanstar.models.vllm import VLLMGenerator
 
     load = getattr(generator, "load", None)
     if preload and callable(load):
         load()
+    if isinstance(generator, VLLMGenerator):
+        return BatchingGenerator(generator, max_batch=VLLM_SHARED_BATCH)
     if not isinstance(generator, HFGenerator | CT2Generator):
         return generator
-    from leanstar.models.batching import BatchingGenerator
-
     generator.batch_size = IN_PROCESS_BATCH
     return BatchingGenerator(generator, max_batch=SHARED_BATCH)
 
