@@ -12,6 +12,7 @@ from leanstar.models.hf import HFGenerator
 from leanstar.models.loading import (
     IN_PROCESS_BATCH,
     SPEC_HELP,
+    VLLM_SHARED_BATCH,
     load_generator,
     load_proposer,
     read_checkpoint_format,
@@ -111,14 +112,18 @@ def test_malformed_metadata_is_a_model_error(tmp_path):
 
 def test_proposer_for_an_in_process_model_shares_its_calls(tmp_path):
     write_checkpoint_format(tmp_path, "plain-cot")
-    proposer = load_proposer(f"hf:{tmp_path}", temperature=0.2, max_tokens=64, device="cpu")
+    proposer = load_proposer(
+        f"hf:{tmp_path}", temperature=0.2, top_p=0.8, max_tokens=64, device="cpu"
+    )
     assert proposer.format.name == "plain-cot"  # the format the checkpoint records
-    assert (proposer.temperature, proposer.max_tokens) == (0.2, 64)
+    assert (proposer.temperature, proposer.top_p, proposer.max_tokens) == (0.2, 0.8, 64)
     assert isinstance(proposer.generator, BatchingGenerator)
     inner = proposer.generator.inner
     assert isinstance(inner, HFGenerator) and inner.batch_size == IN_PROCESS_BATCH
-    # vLLM batches by itself: not wrapped
-    assert isinstance(load_proposer(f"vllm:{tmp_path}").generator, VLLMGenerator)
+    # vLLM's in-process engine takes one call at a time: shared too, in large batches
+    shared = load_proposer(f"vllm:{tmp_path}").generator
+    assert isinstance(shared, BatchingGenerator) and isinstance(shared.inner, VLLMGenerator)
+    assert shared.max_batch == VLLM_SHARED_BATCH
 
 
 def test_proposer_takes_the_api_key_as_an_argument(monkeypatch):
