@@ -2,6 +2,8 @@
 
     leanstar-train pipeline --config configs/embedded.toml    every stage, resumable
     leanstar-train data --source embedded:train --out D/sft.jsonl
+    leanstar-train data --source leandojo:SPLIT.json [--out D/sft.jsonl] \
+        [--per-file 5 --per-theorem 4] [--theorems-out D/theorems.jsonl --project MATHLIB]
     leanstar-train rationales --data D/sft.jsonl --out D/cot.jsonl [--oracle rules|SPEC]
     leanstar-train sft --data D/sft.jsonl --out runs/x/sft [--config C.toml] [--base PATH|scratch]
     leanstar-train cot --data D/cot.jsonl --init runs/x/sft/model --out runs/x/cot
@@ -98,9 +100,35 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="embedded:train | leandojo:SPLIT.json | trace:FILE.jsonl | leanstar-json:FILE",
     )
-    data.add_argument("--out", type=output_file, required=True)
+    data.add_argument("--out", type=output_file, help="the dataset of steps to write")
     data.add_argument("--format", default="leanstar-chatml-sft", help="prompt format recorded")
     data.add_argument("--limit", type=positive_int, help="only the first N examples")
+    data.add_argument(
+        "--per-file",
+        type=positive_int,
+        help="leandojo: at most N theorems of each file (the paper's rationale pool: 5)",
+    )
+    data.add_argument(
+        "--per-theorem",
+        type=positive_int,
+        help="leandojo: at most N steps of each theorem (the paper's rationale pool: 4)",
+    )
+    data.add_argument(
+        "--seed", type=int, default=0, help="chooses the theorems and steps kept (default 0)"
+    )
+    data.add_argument(
+        "--theorems-out",
+        type=output_file,
+        help="leandojo: also write the theorems, with their statements and Lean context read "
+        "from --project, as a benchmark JSONL for `leanstar eval --benchmark` and "
+        "[star] benchmark",
+    )
+    data.add_argument(
+        "--project",
+        type=existing_path,
+        help="the Lake project the benchmark was traced from (a Mathlib checkout at the "
+        "benchmark's commit); its files hold the statements",
+    )
     data.set_defaults(run=run_data)
 
     rationales = commands.add_parser("rationales", help="retrospective rationales (thoughts)")
@@ -179,17 +207,39 @@ def run_pipeline(args: argparse.Namespace, console: Console) -> int:
 
 
 def run_data(args: argparse.Namespace, console: Console) -> int:
+    from leanstar.errors import DataError
     from leanstar.training import data
 
-    examples = data.load_source(args.source, prompt_format=args.format, limit=args.limit or 0)
-    info = data.write_dataset(
-        args.out,
-        examples,
-        prompt_format=args.format,
-        source=args.source,
-        created_by=args.command_line,
-    )
-    console.print(f"{info.examples} examples -> {info.path} (sha256 {info.sha256[:12]})")
+    kind, _, split = args.source.partition(":")
+    if args.out is None and args.theorems_out is None:
+        raise DataError("name what to write: --out (the steps), --theorems-out, or both")
+    if args.theorems_out is not None and (kind != "leandojo" or args.project is None):
+        raise DataError(
+            "--theorems-out needs a leandojo:SPLIT.json source and --project (the Lake "
+            "project it was traced from, whose files hold the statements)"
+        )
+    subset = {"per_file": args.per_file or 0, "per_theorem": args.per_theorem or 0}
+    if args.out is not None:
+        examples = data.load_source(
+            args.source,
+            prompt_format=args.format,
+            limit=args.limit or 0,
+            seed=args.seed,
+            **subset,
+        )
+        info = data.write_dataset(
+            args.out,
+            examples,
+            prompt_format=args.format,
+            source=args.source,
+            created_by=args.command_line,
+        )
+        console.print(f"{info.examples} examples -> {info.path} (sha256 {info.sha256[:12]})")
+    if args.theorems_out is not None:
+        found = data.leandojo_theorems(
+            split, args.project, args.theorems_out, per_file=subset["per_file"], seed=args.seed
+        )
+        console.print(f"{found.summary()} -> {args.theorems_out}", markup=False)
     return 0
 
 

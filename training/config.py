@@ -139,11 +139,24 @@ class DataConfig(Section):
     source: str = "embedded:train"
     alternatives: bool = True  # embedded: also trace the other accepted proofs
     limit: int = 0  # only the first N examples (0: all)
+    # leandojo: at most N theorems of each file and N steps of each theorem (0: all),
+    # chosen at random with [run] seed (the same on every run). The paper's rationale pool
+    # is 5 and 4 (on novel_premises/train: 52k steps); its SFT data is every step.
+    per_file: int = 0
+    per_theorem: int = 0
     sft_format: str = "leanstar-chatml-sft"
     cot_format: str = "leanstar-chatml-cot"
 
     def check(self, where: str) -> None:
         from leanstar.prompt import get_format
+
+        for key in ("limit", "per_file", "per_theorem"):
+            _in_range(where, key, getattr(self, key), 0)
+        if (self.per_file or self.per_theorem) and not self.source.startswith("leandojo:"):
+            raise TrainingError(
+                f"[{where}] per_file and per_theorem apply to a leandojo: source, "
+                f"not {self.source!r}"
+            )
 
         for key in ("sft_format", "cot_format"):
             try:

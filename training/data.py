@@ -11,6 +11,8 @@ dataset edited after the fact is caught (`read_dataset` re-hashes it).
 
 Sources: LeanDojo Benchmark 4 split files, `leanstar trace` JSONL, Lean-STaR
 `{input, output}` records, and the embedded benchmark's train split (traced by Lean here).
+From a LeanDojo split, `leandojo_theorems` also writes the theorems themselves (statements
+read from the traced project) as a benchmark JSONL for evaluation and expert iteration.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leanstar.data.jsonl import atomic_write_json, iter_numbered, write_jsonl
 from leanstar.errors import DataError
 from leanstar.prompt import check_format, get_format
+
+if TYPE_CHECKING:
+    from leanstar.data.leandojo import TheoremRecords
 
 
 @dataclass(frozen=True)
@@ -161,15 +166,47 @@ def read_dataset(
 # ---------------------------------------------------------------------------------------
 
 
-def from_leandojo(path: str | os.PathLike[str]) -> list[Example]:
-    """Steps of a LeanDojo Benchmark 4 split file (e.g. `random/train.json`)."""
-    from leanstar.data.leandojo import iter_steps, read_traced_theorems
+def from_leandojo(
+    path: str | os.PathLike[str], *, per_file: int = 0, per_theorem: int = 0, seed: int = 0
+) -> list[Example]:
+    """Steps of a LeanDojo Benchmark 4 split file (e.g. `random/train.json`); with
+    `per_file` / `per_theorem`, at most that many theorems of each file and steps of each
+    theorem (the paper's rationale pool: 5 and 4), chosen at random with `seed`."""
+    from leanstar.data.leandojo import iter_steps, pick_theorems, read_traced_theorems
 
+    theorems = pick_theorems(read_traced_theorems(path), per_file, seed=seed)
     return [
         Example(step.state_before, step.tactic, "", step.full_name, step.index, "leandojo")
-        for step in iter_steps(read_traced_theorems(path))
+        for step in iter_steps(theorems, per_theorem=per_theorem, seed=seed)
         if step.tactic.strip()
     ]
+
+
+def leandojo_theorems(
+    path: str | os.PathLike[str],
+    project: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    per_file: int = 0,
+    seed: int = 0,
+) -> TheoremRecords:
+    """Write the theorems of a LeanDojo Benchmark 4 split file, with their statements and
+    Lean context read from `project` (the traced Lake project), as a benchmark JSONL that
+    `leanstar eval --benchmark` and `[star] benchmark` read. The same `per_file` and
+    `seed` as `from_leandojo` choose the same theorems. Theorems not found are counted in
+    the result (its `summary()`); none found at all is a DataError."""
+    from leanstar.data.leandojo import pick_theorems, read_traced_theorems, theorem_records
+
+    theorems = pick_theorems(read_traced_theorems(path), per_file, seed=seed)
+    found = theorem_records(theorems, project)
+    if theorems and not found.records:
+        raise DataError(
+            f"none of the {len(theorems)} theorems of {path} was found in {project}: "
+            f"{found.summary()}; is it the project the benchmark was traced from, checked "
+            "out at the benchmark's commit?"
+        )
+    write_jsonl(out, found.records)
+    return found
 
 
 def from_trace(path: str | os.PathLike[str]) -> list[Example]:
@@ -306,15 +343,28 @@ SOURCES = "embedded:SPLIT, leandojo:SPLIT.json, trace:FILE.jsonl or leanstar-jso
 
 
 def load_source(
-    source: str, *, prompt_format: str, limit: int = 0, alternatives: bool = True
+    source: str,
+    *,
+    prompt_format: str,
+    limit: int = 0,
+    alternatives: bool = True,
+    per_file: int = 0,
+    per_theorem: int = 0,
+    seed: int = 0,
 ) -> list[Example]:
-    """The examples a source string names (the `[data] source` / `--source` syntax)."""
+    """The examples a source string names (the `[data] source` / `--source` syntax).
+    `per_file` and `per_theorem` (0: no limit) apply to LeanDojo sources only."""
     kind, _, where = source.partition(":")
     cut = limit or None
+    if (per_file or per_theorem) and kind != "leandojo":
+        raise DataError(
+            f"at most N theorems per file / steps per theorem apply to leandojo: sources, "
+            f"not {source!r}"
+        )
     if kind == "embedded":
         return asyncio.run(from_embedded(where or "train", limit=cut, alternatives=alternatives))
     if kind == "leandojo":
-        return from_leandojo(where)[:cut]
+        return from_leandojo(where, per_file=per_file, per_theorem=per_theorem, seed=seed)[:cut]
     if kind == "trace":
         return from_trace(where)[:cut]
     if kind == "leanstar-json":

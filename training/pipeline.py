@@ -134,6 +134,9 @@ class Pipeline:
                 prompt_format=settings.sft_format,
                 limit=settings.limit,
                 alternatives=settings.alternatives,
+                per_file=settings.per_file,
+                per_theorem=settings.per_theorem,
+                seed=self.config.run.seed,
             )
             write_dataset(
                 out,
