@@ -305,3 +305,23 @@ def test_the_paper_config_documents_the_subset_it_can_set() -> None:
     assert (paper.data.per_file, paper.data.per_theorem) == (5, 4)
     assert paper.star.benchmark == "runs/paper-7b/data/theorems.jsonl"
     assert (load_config(path).data.per_file, load_config(path).data.per_theorem) == (0, 0)
+
+
+def test_positions_from_the_docstring_and_files_of_a_dependency_are_found(
+    tmp_path: Path, project: Path
+) -> None:
+    # A span that starts at the docstring (the declaration with its modifiers) still holds
+    # the keyword; a private theorem's internal name is read as its own.
+    double_zero = dojo_record("Widget.double_zero", "theorem double_zero")
+    from_doc = {**double_zero, "start": [double_zero["start"][0] - 2, 1]}
+    private = {**dojo_record("Widget.and_swap", "theorem and_swap")}
+    private["full_name"] = "_private.Widget.Basic.0.Widget.and_swap"
+    found = theorem_records([parse_theorem(from_doc), parse_theorem(private)], project)
+    assert [r["name"] for r in found.records] == ["Widget.double_zero", "Widget.and_swap"]
+    # A file of a Lake dependency (Mathlib under a project made with `lake new`).
+    dependent = tmp_path / "app"
+    package = dependent / ".lake" / "packages" / "widget"
+    package.mkdir(parents=True)
+    (project / "Widget").rename(package / "Widget")
+    found = theorem_records([parse_theorem(double_zero)], dependent)
+    assert [r["context"].endswith("/-- Doubling zero. -/") for r in found.records] == [True]
