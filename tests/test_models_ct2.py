@@ -48,6 +48,12 @@ def hf(checkpoint):
 @pytest.fixture(scope="module")
 def ct2(checkpoint):
     # float32: the numbers equal to the transformers path's (int8, the CPU default, is close)
+    return CT2Generator(checkpoint, compute_type="float32", batch_size=4, token_logprobs=True)
+
+
+@pytest.fixture(scope="module")
+def ct2_sums(checkpoint):
+    """The default: sums only, no Python callback while decoding."""
     return CT2Generator(checkpoint, compute_type="float32", batch_size=4)
 
 
@@ -93,6 +99,28 @@ async def test_sampled_logprobs_equal_transformers_and_ignore_temperature(hf, ct
         for sample in prompt_samples:
             assert 0 < sample.tokens == len(sample.token_logprobs) <= 10
             assert sample.logprob == pytest.approx(sum(sample.token_logprobs))
+
+
+async def test_without_token_logprobs_the_sums_are_the_same_log_probabilities(hf, ct2, ct2_sums):
+    """The default path reads CTranslate2's own sums: the same raw log-probabilities as
+    the per-step ones (end token included), the same greedy text."""
+    sampled = SamplingParams(n=3, temperature=1.7, top_p=1.0, max_tokens=10)
+    ct2_sums.load()
+    for prompt, prompt_draws in zip(PROMPTS, ct2_sums.draw_sums(PROMPTS, sampled), strict=True):
+        assert len(prompt_draws) == 3
+        for ids, total in prompt_draws:
+            assert 0 < len(ids) <= 10
+            assert total == pytest.approx(sum(hf_logprobs(hf, prompt, ids)), abs=1e-3)
+    greedy = SamplingParams(n=1, temperature=0.0, max_tokens=12, stop=FMT.stop)
+    fast = await ct2_sums.generate(PROMPTS, greedy)
+    slow = await ct2.generate(PROMPTS, greedy)
+    uncut = ct2.draw(PROMPTS, greedy)
+    for (a,), (b,), ((_, logprobs),) in zip(fast, slow, uncut, strict=True):
+        assert (a.text, a.tokens, a.finish_reason) == (b.text, b.tokens, b.finish_reason)
+        assert a.token_logprobs == () and len(b.token_logprobs) == b.tokens
+        # the sum counts every decoded token, a one-token stop string's included
+        assert a.logprob == pytest.approx(sum(logprobs), abs=1e-4)
+        assert a.logprob <= b.logprob + 1e-4
 
 
 async def test_a_one_token_prompt_in_a_batch_still_samples_its_own_tokens(hf, ct2):
@@ -185,7 +213,7 @@ async def test_the_packaged_model_runs_on_ct2_and_matches_its_transformers_weigh
     fmt = get_format(resolve_format(spec))
     prompts = [fmt.render(state) for state in STATES]
     params = SamplingParams(n=1, temperature=0.0, max_tokens=64, stop=fmt.stop)
-    ours = await load_generator(spec).generate(prompts, params)
+    ours = await load_generator(spec, token_logprobs=True).generate(prompts, params)
     theirs = await HFGenerator(DEFAULT_MODEL_DIR, device="cpu").generate(prompts, params)
     for (mine,), (reference,) in zip(ours, theirs, strict=True):
         assert (mine.text, mine.tokens, mine.finish_reason) == (

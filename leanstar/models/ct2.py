@@ -92,10 +92,17 @@ class CT2Generator(InProcessGenerator):
 
     device: "cpu", "cuda" or "auto". compute_type: any CTranslate2 compute type
     ("int8", "float32", ...); default $LEANSTAR_CT2_COMPUTE_TYPE, else
-    `default_compute_type(device)`. threads: CPU
-    threads for the forward passes (default 1, or $LEANSTAR_THREADS; see
-    leanstar/models/threads.py). batch_size: prompts per call to CTranslate2 (each brings
-    `n` sequences).
+    `default_compute_type(device)`. threads: CPU threads for the forward passes (default
+    1, or $LEANSTAR_THREADS; see leanstar/models/threads.py). batch_size: prompts per call
+    to CTranslate2 (each brings `n` sequences).
+
+    token_logprobs: also report each sampled token's log-probability
+    (`Sample.token_logprobs`), read by a Python callback at every decoding step, which
+    costs about 15% of the editor's sampling time. Without it (the default) a sample's
+    `logprob` is CTranslate2's own sum of the same raw log-probabilities, which also counts
+    the token that ended decoding when that was a one-token stop string (near 0 there: a
+    model ending its answer is sure of it). Beams always carry them. Stop strings of
+    several tokens need the per-token values to cut, so they use the callback anyway.
     """
 
     def __init__(
@@ -106,6 +113,7 @@ class CT2Generator(InProcessGenerator):
         compute_type: str | None = None,
         threads: int | None = None,
         batch_size: int = 8,
+        token_logprobs: bool = False,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -115,6 +123,7 @@ class CT2Generator(InProcessGenerator):
         self.compute_type = compute_type or env or default_compute_type(device)
         self.threads = inference_threads(threads)
         self.batch_size = batch_size
+        self.token_logprobs = token_logprobs
         self.generator: Any = None
         self.tokenizer: Any = None
         self._eos_ids: set[int] = set()
@@ -205,20 +214,21 @@ class CT2Generator(InProcessGenerator):
 
     def _sample_batch(self, prompts: list[str], params: SamplingParams) -> list[list[Sample]]:
         greedy = params.temperature <= 0.0
+        one_token_stops = all(self.tokenizer.token_to_id(s) is not None for s in params.stop)
         results = []
-        for draws in self.draw(prompts, params):
-            samples = [self._to_sample(ids, logprobs, params) for ids, logprobs in draws]
-            results.append(samples * params.n if greedy else samples)  # greedy: n copies
+        if self.token_logprobs or not one_token_stops:
+            for draws in self.draw(prompts, params):
+                samples = [self._to_sample(ids, logprobs, params) for ids, logprobs in draws]
+                results.append(samples * params.n if greedy else samples)  # greedy: n copies
+            return results
+        for draws in self.draw_sums(prompts, params):
+            samples = [self._to_sample(ids, None, params, total) for ids, total in draws]
+            results.append(samples * params.n if greedy else samples)
         return results
 
-    def draw(
-        self, prompts: list[str], params: SamplingParams
-    ) -> list[list[tuple[list[int], list[float]]]]:
-        """For each prompt, the sequences CTranslate2 drew (one when greedy, else `n`):
-        generated token ids, end token included, and each one's log-probability under the
-        raw logits. Uncut: `generate` cuts them into Samples. Blocking; model loaded."""
+    def _sampling_options(self, params: SamplingParams) -> tuple[int, dict[str, Any]]:
+        """(sequences per prompt, CTranslate2's options) for sampling or greedy decoding."""
         greedy = params.temperature <= 0.0
-        per_prompt = 1 if greedy else params.n
         options = self._options(params)
         if greedy:
             options.update(sampling_topk=1)
@@ -228,6 +238,34 @@ class CT2Generator(InProcessGenerator):
                 sampling_topp=params.top_p,
                 sampling_temperature=params.temperature,
             )
+        return (1 if greedy else params.n), options
+
+    def draw_sums(
+        self, prompts: list[str], params: SamplingParams
+    ) -> list[list[tuple[list[int], float]]]:
+        """As `draw`, with each sequence's summed log-probability instead of per-token
+        values: no Python runs while CTranslate2 decodes. Blocking; model loaded."""
+        per_prompt, options = self._sampling_options(params)
+        # length_penalty=0: the score is the plain sum of the raw log-probabilities (the
+        # per-step values `draw` reads, end token included), not divided by the length.
+        options.update(length_penalty=0.0)
+
+        def run(start: list[list[str]]) -> list[list[tuple[list[int], float]]]:
+            found = self.generator.generate_batch(start, num_hypotheses=per_prompt, **options)
+            return [
+                list(zip(map(list, result.sequences_ids), result.scores, strict=True))
+                for result in found
+            ]
+
+        return self._in_groups(prompts, run)
+
+    def draw(
+        self, prompts: list[str], params: SamplingParams
+    ) -> list[list[tuple[list[int], list[float]]]]:
+        """For each prompt, the sequences CTranslate2 drew (one when greedy, else `n`):
+        generated token ids, end token included, and each one's log-probability under the
+        raw logits. Uncut: `generate` cuts them into Samples. Blocking; model loaded."""
+        per_prompt, options = self._sampling_options(params)
 
         def run(start: list[list[str]]) -> list[list[tuple[list[int], list[float]]]]:
             # Each step reports the chosen token and its log-probability under the raw
@@ -298,8 +336,15 @@ class CT2Generator(InProcessGenerator):
 
         return self._in_groups(prompts, run)
 
-    def _to_sample(self, ids: list[int], logprobs: list[float], params: SamplingParams) -> Sample:
-        """Cut one generated sequence at end-of-sequence or the first stop string."""
+    def _to_sample(
+        self,
+        ids: list[int],
+        logprobs: list[float] | None,
+        params: SamplingParams,
+        total: float = 0.0,
+    ) -> Sample:
+        """Cut one generated sequence at end-of-sequence or the first stop string. With
+        `logprobs` None, `total` is the sequence's summed log-probability (`draw_sums`)."""
         finish = "length"
         for i, token in enumerate(ids):
             if token in self._eos_ids:
@@ -315,14 +360,15 @@ class CT2Generator(InProcessGenerator):
         if cut is not None:
             kept, text = cut
             ids, finish = body[:kept], "stop"
-        token_logprobs = tuple(logprobs[: len(ids)])
-        if any(math.isnan(lp) for lp in token_logprobs):
+        token_logprobs = tuple(logprobs[: len(ids)]) if logprobs is not None else ()
+        logprob = sum(token_logprobs) if logprobs is not None else total
+        if math.isnan(logprob):
             raise ModelError(
                 "the model produced NaN log-probabilities; try LEANSTAR_CT2_COMPUTE_TYPE=float32"
             )
         return Sample(
             text=text,
-            logprob=sum(token_logprobs),
+            logprob=logprob,
             tokens=len(ids),
             token_logprobs=token_logprobs,
             finish_reason=finish,
