@@ -364,6 +364,13 @@ def _thought_mark(candidate) -> str:
 def _marked_thought(candidate) -> str:
     if not candidate.thought:
         return ""
+    if candidate.thought_source == "rules":
+        # The model's thought was not true of the state; the rule-based rationale is.
+        return (
+            f"[green]✓[/] [italic]{escape(candidate.rationale)}[/]\n[dim](rule-based rationale; "
+            f"the model's thought was not true of the state: "
+            f"{escape(candidate.unfaithful_because or '')})[/]"
+        )
     mark = _thought_mark(candidate)
     if candidate.faithfulness.faithful:
         return f"{mark} [italic]{escape(candidate.thought)}[/]"

@@ -117,6 +117,8 @@ def candidate_row(candidate: CheckedCandidate) -> dict[str, Any]:
         "detail": detail(candidate),
         "faithful": candidate.faithfulness.faithful,
         "unfaithful_because": candidate.unfaithful_because,
+        "rationale": candidate.rationale,
+        "thought_source": candidate.thought_source,
     }
 
 

@@ -55,6 +55,7 @@ from leanstar.proofs import (
     outcome_kind,
     outcome_to_dict,
 )
+from leanstar.rationale.writer import RuleBasedWriter
 
 T = TypeVar("T")
 
@@ -553,6 +554,23 @@ class CheckedCandidate:
     outcome: Outcome
     faithfulness: Faithfulness
     score: float  # the model's length-normalised log-probability
+    # For a tactic Lean accepted whose thought is not true of the state: the rule-based
+    # writer's rationale for the same tactic, itself checked true of the state (None when
+    # there is none). A user is shown it, labelled, instead of the model's wrong thought.
+    rationale: str | None = None
+
+    @property
+    def shown_thought(self) -> str:
+        """What a user reads as the reason for the tactic (see `thought_source`)."""
+        return self.rationale if self.thought_source == "rules" else self.thought
+
+    @property
+    def thought_source(self) -> str:
+        """ "model" (its thought, true of the state or marked as not), or "rules" (the
+        model's thought was not true of the state; the rule-based rationale is)."""
+        if self.rationale is not None and not self.faithfulness.faithful:
+            return "rules"
+        return "model"
 
     @property
     def kind(self) -> str:
@@ -594,6 +612,8 @@ class CheckedCandidate:
             "faithful": self.faithfulness.faithful,
             "unfaithful_because": self.unfaithful_because,
             "faithfulness": self.faithfulness.to_dict(),
+            "rationale": self.rationale,
+            "thought_source": self.thought_source,
         }
 
 
@@ -675,15 +695,22 @@ async def check_candidates(
             "the Lean worker stopped while checking the candidates; it restarts for the next "
             "request (try again)"
         )
-    checked = [
-        CheckedCandidate(
-            c.thought,
-            c.tactic.strip("\n"),
-            outcome,
-            check_thought(state.pp, c.thought, tactic=c.tactic),
-            round(c.score, 4),
+    checked = []
+    for c, outcome in zip(unique, outcomes, strict=True):
+        verdict = check_thought(state.pp, c.thought, tactic=c.tactic)
+        rationale = None
+        if not verdict.faithful and isinstance(outcome, Proved | Progress):
+            rationale = _checked_rationale(state, c.tactic)
+        tactic = c.tactic.strip("\n")
+        checked.append(
+            CheckedCandidate(c.thought, tactic, outcome, verdict, round(c.score, 4), rationale)
         )
-        for c, outcome in zip(unique, outcomes, strict=True)
-    ]
     checked.sort(key=CheckedCandidate.rank)
     return checked
+
+
+def _checked_rationale(state: ProofState, tactic: str) -> str | None:
+    """The rule-based writer's rationale for `tactic` at `state` when the faithfulness
+    check finds it true of the state (the writer can slip too), else None."""
+    rationale = RuleBasedWriter().write(state.pp, tactic)
+    return rationale if check_thought(state.pp, rationale, tactic=tactic).faithful else None

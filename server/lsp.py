@@ -358,7 +358,9 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
         if cached is not None and cached.accepted() and cached.site.start[0] == position.line:
             best = cached.accepted()[0]
             return _hover(
-                f"**Leanstar suggests** {_code(best.tactic)}\n\n{_escape_markdown(best.thought)}"
+                f"**Leanstar suggests** {_code(best.tactic)}\n\n"
+                + _escape_markdown(best.shown_thought)
+                + ("\n\n*(rule-based rationale)*" if best.thought_source == "rules" else "")
             )
         try:
             doc = await ls.document(uri)
@@ -432,8 +434,8 @@ def _code_actions(
         title = f"Try this: {suggestion.tactic.splitlines()[0]}" + (
             " (closes the goal)" if closes else ""
         )
-        if suggestion.thought:
-            title += f" — {_shorten(suggestion.thought, 80)}"
+        if suggestion.shown_thought:
+            title += f" — {_shorten(suggestion.shown_thought, 80)}"
         exact = _edit_for(site, suggestion)
         edit = types.TextEdit(range=_range(doc.text, exact.start, exact.end), new_text=exact.text)
         actions.append(

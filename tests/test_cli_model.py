@@ -15,6 +15,7 @@ from models_fixtures import LoopbackServer, Request
 
 import leanstar.lean.embedded as embedded_pkg
 from leanstar.cli import main
+from leanstar.faithfulness.check import check_thought
 
 DEMO = Path(embedded_pkg.__file__).parent / "examples" / "Demo.lean"
 
@@ -138,6 +139,7 @@ async def test_eval_reports_pass_rate_and_resumes(
 FAITHFUL = ("Compose `hpq` with `hqr`.", "exact fun hp => hqr (hpq hp)")
 MISQUOTING = ("The goal `q → p` is an implication, so introduce `hp`.", "intro hp")
 WHY = "`q → p` is not a goal of the state (goals: `p → r`)"
+IMP_TRANS_STATE = "p q r : Prop\nhpq : p → q\nhqr : q → r\n⊢ p → r"
 
 
 def marking(request: Request) -> tuple[int, dict]:
@@ -173,12 +175,17 @@ async def test_suggest_marks_each_thought_and_says_why_one_is_not_true(
     lines = shown.splitlines()
     proves = lines.index(f"proves it  {FAITHFUL[1]}")
     assert lines[proves + 1] == f"  ✓ {FAITHFUL[0]}"
+    good, bad = result["candidates"]
+    # Lean accepted the misquoting step: the checked rule-based rationale is shown in its
+    # place, labelled, with what the model's thought got wrong.
+    rationale = bad["rationale"]
+    assert bad["thought_source"] == "rules" and bad["thought"] == MISQUOTING[0]
+    assert rationale and check_thought(IMP_TRANS_STATE, rationale, tactic="intro hp").faithful
     accepted = lines.index(f"accepted  {MISQUOTING[1]}")
     assert lines[accepted + 1 : accepted + 3] == [
-        f"  {MISQUOTING[0]}",
-        f"  ✗ not true of the state: {WHY}",
+        f"  ✓ {rationale}",
+        f"  (rule-based rationale; the model's thought was not true of the state: {WHY})",
     ]
-    good, bad = result["candidates"]
     assert (good["tactic"], good["faithful"], good["unfaithful_because"]) == (
         FAITHFUL[1],
         True,
@@ -207,7 +214,10 @@ async def test_demo_marks_each_thought_and_says_why_one_is_not_true(
     assert rows[FAITHFUL[1]]["faithful"] and rows[FAITHFUL[1]]["verdict"] == "proves it"
     assert not rows[MISQUOTING[1]]["faithful"]
     assert rows[MISQUOTING[1]]["unfaithful_because"] == WHY
+    assert rows[MISQUOTING[1]]["thought_source"] == "rules" and rows[MISQUOTING[1]]["rationale"]
     assert imp_trans["search"]["proved"]
-    # The table: a ✓ before the true thought, a ✗ and the reason under the other one.
+    # The table: a ✓ before the true thought; the other one's place goes to the checked
+    # rule-based rationale, labelled, with the reason the model's thought was wrong.
     assert f"✓ {FAITHFUL[0]}" in shown
-    assert "✗ not true of the state:" in shown and "`q → p` is not a goal" in shown
+    assert "rule-based rationale; the model's thought was not true of the state:" in shown
+    assert "`q → p` is not a goal" in shown

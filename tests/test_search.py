@@ -17,12 +17,14 @@ from pathlib import Path
 import pytest
 
 from leanstar.errors import LeanCrashed, ModelUnavailable
+from leanstar.faithfulness.check import check_thought
 from leanstar.lean.pool import WorkerPool
 from leanstar.lean.session import LspProofSession
 from leanstar.lean.toolchain import Toolchain
 from leanstar.models.base import Sample, SamplingParams
 from leanstar.prompt import PromptFormat, get_format
 from leanstar.proofs import Failed, FailureReason, Progress, ProofState, Proved, Theorem
+from leanstar.rationale.writer import RuleBasedWriter
 from leanstar.search import (
     Proposer,
     SearchTiming,
@@ -499,6 +501,26 @@ async def test_checked_candidates_rank_by_verdict_then_faithfulness_then_score(
     assert proved.accepted and proved.goals_after == () and proved.message is None
     assert gen.params[0].n == 6 and len(gen.calls) == 1  # one model call
     assert timing.model_s > 0 and timing.lean_s > 0
+
+
+async def test_a_wrong_thought_of_an_accepted_tactic_gives_way_to_the_checked_rationale(
+    session, conj
+) -> None:
+    # The model's thought misquotes the goal; Lean accepts the tactic. The user is shown the
+    # rule-based rationale for the same tactic instead, once the check finds it true of the
+    # state; a rejected tactic keeps its (marked) model thought.
+    state = await session.open(conj)
+    gen = ScriptedGenerator(
+        {ROOT: [reply("constructor", -0.5, thought=WRONG_THOUGHT), reply("exact hp", -0.1)]}
+    )
+    split, failed = await checked_candidates(session, Proposer(gen, FORMAT), state, 2)
+    assert split.kind == "progress" and not split.faithfulness.faithful
+    assert split.thought == WRONG_THOUGHT and split.thought_source == "rules"
+    assert split.shown_thought == split.rationale == RuleBasedWriter().write(ROOT, "constructor")
+    assert check_thought(ROOT, split.rationale, tactic="constructor").faithful
+    assert split.to_dict()["thought_source"] == "rules"
+    assert failed.kind == "failed" and failed.rationale is None
+    assert failed.thought_source == "model" and failed.shown_thought == failed.thought
 
 
 async def test_checked_candidates_show_no_proved_step_the_final_gate_refuses(

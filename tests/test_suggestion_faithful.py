@@ -28,3 +28,15 @@ def test_a_thought_that_misquotes_the_goal_is_marked_with_the_reason() -> None:
 def test_a_thought_true_of_the_state_is_marked_faithful() -> None:
     wire = candidate_reply(checked("The goal `q ∧ p` is a conjunction, so split it."))
     assert wire["faithful"] is True and "unfaithfulBecause" not in wire
+
+
+def test_the_checked_rationale_that_replaces_a_wrong_thought_is_on_the_wire() -> None:
+    wrong = checked("The goal `p ∧ q` is a conjunction, so split it.")
+    rationale = "The goal `q ∧ p` is a conjunction, so split it into `q` and `p`."
+    with_rationale = CheckedCandidate(
+        wrong.thought, wrong.tactic, wrong.outcome, wrong.faithfulness, wrong.score, rationale
+    )
+    wire = candidate_reply(with_rationale)
+    assert (wire["thoughtSource"], wire["rationale"]) == ("rules", rationale)
+    assert wire["thought"] == wrong.thought and wire["faithful"] is False  # still told
+    assert "thoughtSource" not in candidate_reply(wrong)  # no rationale: the marked thought

@@ -44,6 +44,25 @@ describe('toQuickPickItems', () => {
         expect(pickable[1].detail).toBe(reply.candidates[1].thought);
     });
 
+    it('shows the rule-based rationale, labelled, when the server found the model\'s thought untrue', () => {
+        const fallback = {
+            ...reply,
+            candidates: [
+                {
+                    ...reply.candidates[0],
+                    faithful: false,
+                    unfaithfulBecause: '`p ∧ q` is not the goal',
+                    thoughtSource: 'rules' as const,
+                    rationale: 'The goal `n + 0 = n` holds by simplification.',
+                },
+            ],
+        };
+        const [item] = toQuickPickItems(fallback);
+        expect(item.detail).toBe(
+            "$(book) The goal `n + 0 = n` holds by simplification. (rule-based rationale; the model's thought was not true of the goal: `p ∧ q` is not the goal)",
+        );
+    });
+
     it('shows accepted tactics with the verdict and the whole thought, rejected ones apart and not pickable', () => {
         const items = toQuickPickItems(reply);
         const pickable = items.filter((i) => i.kind !== QuickPickItemKind.Separator);

@@ -43,6 +43,13 @@ export interface SuggestCandidate {
     faithful?: boolean;
     unfaithfulBecause?: string;
     /**
+     * "rules" when the model's thought was not true of the state and `rationale`, the
+     * rule-based writer's rationale for the same tactic (checked true of the state), is shown
+     * instead.
+     */
+    thoughtSource?: 'model' | 'rules';
+    rationale?: string;
+    /**
      * The exact edit that writes the tactic where Lean checked it (the server's cursor rule,
      * leanstar/lean/cursor.py), valid for the document version in SuggestResult.version.
      */

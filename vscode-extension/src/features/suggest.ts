@@ -61,10 +61,7 @@ export function toQuickPickItems(result: SuggestResult): CandidateItem[] {
         description: verdict(candidate) + (candidate.tactic.includes('\n') ? ' · several lines' : ''),
         // A thought that misquotes the state is still shown (the tactic is Lean-checked), but
         // marked, with the reason, so it is never read as an explanation.
-        detail:
-            candidate.faithful === false
-                ? `$(warning) thought not true of the goal (${candidate.unfaithfulBecause ?? 'unchecked'}): ${flat(candidate.thought)}`
-                : flat(candidate.thought),
+        detail: thoughtDetail(candidate),
         candidate,
     }));
     if (rejected.length > 0) {
@@ -74,6 +71,21 @@ export function toQuickPickItems(result: SuggestResult): CandidateItem[] {
         }
     }
     return items;
+}
+
+/**
+ * A candidate's detail line: its thought when true of the state; else the rule-based rationale
+ * (labelled) when the server found one true of the state; else the model's thought, marked with
+ * why it is wrong, so it is never read as an explanation.
+ */
+export function thoughtDetail(candidate: SuggestCandidate): string {
+    if (candidate.thoughtSource === 'rules' && candidate.rationale) {
+        return `$(book) ${flat(candidate.rationale)} (rule-based rationale; the model's thought was not true of the goal: ${candidate.unfaithfulBecause ?? 'unchecked'})`;
+    }
+    if (candidate.faithful === false) {
+        return `$(warning) thought not true of the goal (${candidate.unfaithfulBecause ?? 'unchecked'}): ${flat(candidate.thought)}`;
+    }
+    return flat(candidate.thought);
 }
 
 /** The goal line of the first goal (`⊢ ...`), not its first hypothesis. */
