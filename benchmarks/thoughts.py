@@ -13,6 +13,11 @@ thought with `leanstar.faithfulness.check.check_thought`. Prints:
     shown    the share of thoughts a user is shown after the check: a faithful model
              thought as it is, else the retrospective rule-based rationale for the same
              tactic (what `leanstar explain` and hover do)
+    product  the same samples through `search.check_candidates`, the function behind the
+             editor, `suggest` and `demo`: of the distinct tactics Lean accepted (what the
+             editor lists with a thought), the share whose shown thought is true of the
+             state; and the same counting the rejected ones too (the CLI's tables show
+             them with their marked thought)
     ceiling  the rule-based writer's own share on the reference proof's first tactic
              (the oracle that wrote the training thoughts), and on the model's tactics
 
@@ -39,6 +44,7 @@ from leanstar.models.loading import default_model_spec, load_generator, resolve_
 from leanstar.prompt import get_format
 from leanstar.proofs import Theorem
 from leanstar.rationale.writer import RuleBasedWriter
+from leanstar.search import check_candidates
 
 
 def spread(items: list[Theorem], count: int) -> list[Theorem]:
@@ -82,8 +88,8 @@ async def main() -> int:
     theorems = spread(theorems, args.theorems)
 
     started = time.perf_counter()
-    async with LspProofSession(WorkerPool(find_toolchain(explicit="embedded"), size=2)) as session:
-        states = [await session.open(t) for t in theorems]
+    session = LspProofSession(WorkerPool(find_toolchain(explicit="embedded"), size=2))
+    states = [await session.open(t) for t in theorems]
     lean_s = time.perf_counter() - started
 
     generator = load_generator(spec)
@@ -94,6 +100,21 @@ async def main() -> int:
     outputs = await generator.generate([fmt.render(s.pp) for s in states], params)
     model_s = time.perf_counter() - started
     await generator.aclose()
+
+    # The product's policy on the same samples: Lean's verdicts, then what is shown.
+    accepted_ok = accepted_n = all_ok = all_n = 0
+    try:
+        for state, samples in zip(states, outputs, strict=True):
+            candidates = [fmt.candidate(sample) for sample in samples]
+            for checked in await check_candidates(session, state, candidates):
+                if not checked.thought.strip():
+                    continue
+                ok = checked.thought_source == "rules" or checked.faithfulness.faithful
+                all_n, all_ok = all_n + 1, all_ok + ok
+                if checked.accepted:
+                    accepted_n, accepted_ok = accepted_n + 1, accepted_ok + ok
+    finally:
+        await session.aclose()
 
     writer = RuleBasedWriter()
     raw = shown = rules_on_model = thoughts = no_thought = 0
@@ -139,6 +160,8 @@ async def main() -> int:
     print(f"raw      faithful model thoughts:            {share(raw, thoughts)}")
     print(f"shown    faithful after the check:           {share(shown, thoughts)}")
     print(f"         (model thoughts replaced by rules:  {thoughts - raw})")
+    print(f"product  accepted tactics, thought shown true: {share(accepted_ok, accepted_n)}")
+    print(f"         with the rejected ones too:          {share(all_ok, all_n)}")
     print(f"ceiling  rules on the reference tactic:      {share(ceiling, len(theorems))}")
     print(f"         rules on the model's tactics:       {share(rules_on_model, thoughts)}")
     print(f"time     Lean {lean_s:.1f} s, model {model_s:.1f} s, ", end="")
