@@ -43,6 +43,7 @@ EXTRAS = (
     ("transformers", "hf: models in-process and training", "pip install 'leanstar[hf]'"),
     ("vllm", "fast sampling and serving on a GPU", "pip install 'leanstar[vllm]' (CUDA GPU)"),
     ("lean-dojo", "the LeanDojo backend", "pip install 'leanstar[dojo]' (needs git and elan)"),
+    ("ray", "eval and expert iteration on a Ray cluster", "pip install 'leanstar[ray]'"),
 )
 MATHLIB_ADVICE = (
     "install elan (https://github.com/leanprover/elan), create a project with Mathlib "
