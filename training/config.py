@@ -192,6 +192,15 @@ class ScratchModel(Section):
     heads: int = 4
     vocab_size: int = 2048
     max_len: int = 1024
+    # "bytelevel" (GPT-2's) or "digits": words carry their trailing space and digits are
+    # single tokens, so a quote in a thought has the token ids it has in the state
+    # (leanstar.models.tiny.PRE_TOKENIZERS; docs/faithful-model.md)
+    pre_tokenizer: str = "bytelevel"
+
+    def check(self, where: str) -> None:
+        from leanstar.models.tiny import PRE_TOKENIZERS
+
+        _one_of(where, "pre_tokenizer", self.pre_tokenizer, PRE_TOKENIZERS)
 
 
 @dataclass

@@ -181,6 +181,7 @@ def _scratch_init(
         heads=spec.heads,
         max_len=spec.max_len,
         seed=seed,
+        pre_tokenizer=spec.pre_tokenizer,
     )
     os.replace(tmp, folder)
     return folder

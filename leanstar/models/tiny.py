@@ -18,6 +18,15 @@ from leanstar.prompt import FORMATS, IM_END, IM_START, PLAIN_GOAL, PLAIN_TACTIC,
 EOS = "<|endoftext|>"
 PAD = "<|pad|>"
 
+# How text is cut before BPE merges (`build_tiny_model(pre_tokenizer=...)`):
+#   "bytelevel"  GPT-2's: a word or number carries the space before it, so `8` in a quote
+#                and ` 8` in the state are different tokens
+#   "digits"     a word or punctuation mark carries the space after it and every digit is
+#                a token, so an expression quoted in a thought has the token ids it has in
+#                the state (the model can copy it; see docs/faithful-model.md)
+PRE_TOKENIZERS = ("bytelevel", "digits")
+_DIGITS_SPLIT = r"\p{L}+ ?|\p{N} ?|[^\s\p{L}\p{N}] ?|\s+"
+
 
 # A few real proof states and steps: enough text for a tokenizer that covers every
 # format's markers (tests, benchmarks and smoke checks build their tiny models on it).
@@ -61,6 +70,7 @@ def build_tiny_model(
     heads: int = 4,
     max_len: int = 1024,
     seed: int = 0,
+    pre_tokenizer: str = "bytelevel",
 ) -> Path:
     """Train a tokenizer on `corpus`, build the model, save both into `out_dir`.
 
@@ -69,18 +79,25 @@ def build_tiny_model(
     of 64 or more (its attention kernels support only some head sizes).
     """
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
     if hidden % heads:
         raise ValueError(f"hidden ({hidden}) must be a multiple of heads ({heads})")
+    if pre_tokenizer not in PRE_TOKENIZERS:
+        raise ValueError(f"pre_tokenizer must be one of {PRE_TOKENIZERS}, not {pre_tokenizer!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
     # 1) tokenizer: byte-level BPE, so any text (Unicode goals included) round-trips.
     specials = [EOS, PAD, *format_tokens()]
     bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    if pre_tokenizer == "digits":
+        split = pre_tokenizers.Split(Regex(_DIGITS_SPLIT), behavior="isolated")
+        byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+        bpe.pre_tokenizer = pre_tokenizers.Sequence([split, byte_level])
+    else:
+        bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
