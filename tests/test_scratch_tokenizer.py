@@ -11,7 +11,7 @@ import pytest
 from leanstar.errors import TrainingError
 from leanstar.models.tiny import build_tiny_model
 from leanstar.prompt import get_format
-from leanstar.training.config import ScratchModel, parse_config
+from leanstar.training.config import ScratchModel, load_config, parse_config
 
 FMT = get_format("leanstar-chatml-cot")
 STEPS = [
@@ -100,3 +100,9 @@ def test_the_config_key_defaults_to_bytelevel_and_refuses_other_values(tmp_path:
         parse_config({"sft": {"scratch": {"pre_tokenizer": "bpe"}}}, Path("c.toml"))
     with pytest.raises(ValueError, match="pre_tokenizer"):
         build_tiny_model(tmp_path / "bpe", [], pre_tokenizer="bpe")
+
+
+def test_the_faithful_recipe_config_loads_and_does_not_export() -> None:
+    config = load_config(Path(__file__).parent.parent / "configs" / "embedded-faithful.toml")
+    assert config.sft.base == "scratch" and config.sft.scratch.pre_tokenizer == "digits"
+    assert config.cot.epochs == 24 and config.export_to is None  # the packaged model stays
