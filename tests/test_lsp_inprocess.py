@@ -22,55 +22,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lsp_fixtures import DOCUMENT, completion
 from lsprotocol import types
-from models_fixtures import LoopbackServer, Request
+from models_fixtures import LoopbackServer
 from pygls.exceptions import JsonRpcException
 from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.client import LanguageClient
 
 from leanstar.models.loading import default_model_spec
-from leanstar.prompt import DEFAULT_FORMAT, get_format
 from leanstar.server.lsp import build_server, serve_stdio
 from leanstar.server.settings import ServerSettings
 from leanstar.server.suggestions import SuggestionEngine
 
-DOCUMENT = """prelude
-import LeanstarCore
-
-theorem add_zero_example (n : Nat) : n + 0 = n := by
-  sorry
-
-theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p := by
-  obtain ⟨hp, hq⟩ := h
-  constructor
-  · exact hq
-  · exact hp
-"""
 SORRY = {"line": 4, "character": 2}
 CONSTRUCTOR = types.Position(line=8, character=3)
-# (thought, tactic) the model double answers: one closes the goal, one is accepted without
-# progress, one names a lemma that does not exist.
-ANSWERS = [
-    ("Skipping changes nothing, but Lean accepts it.", "skip"),
-    ("Adding zero changes nothing.", "simp"),
-    ("Maybe a lemma does it.", "exact no_such_lemma n"),
-]
 OUTCOMES = {"proved", "progress", "failed", "timeout"}
 WAIT_S = 120  # a request on the loaded test machine: Lean starts, the model answers, Lean checks
-
-
-def completion(request: Request) -> tuple[int, Any]:
-    """OpenAI /completions: the ANSWERS in order, written the way the model was trained."""
-    fmt = get_format(DEFAULT_FORMAT)
-    choices = [
-        {
-            "text": fmt.target(*ANSWERS[i % len(ANSWERS)]),
-            "finish_reason": "stop",
-            "logprobs": {"token_logprobs": [-0.1 * (i + 1)] * 4, "tokens": ["a", "b", "c", "d"]},
-        }
-        for i in range(request.body.get("n", 1))
-    ]
-    return 200, {"choices": choices}
 
 
 class InProcess:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import pytest_lsp
+from lsp_fixtures import ANSWERS, DOCUMENT, completion
 from lsprotocol import types
 from models_fixtures import LoopbackServer, Request
 from pygls.exceptions import JsonRpcException
@@ -28,27 +29,8 @@ from leanstar.lean.pool import LeanWorker
 from leanstar.lean.toolchain import find_toolchain
 from leanstar.prompt import DEFAULT_FORMAT, get_format
 
-DOCUMENT = """prelude
-import LeanstarCore
-
-theorem add_zero_example (n : Nat) : n + 0 = n := by
-  sorry
-
-theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p := by
-  obtain ⟨hp, hq⟩ := h
-  constructor
-  · exact hq
-  · exact hp
-"""
 SORRY = types.Position(line=4, character=2)
 CONSTRUCTOR = types.Position(line=8, character=3)
-# (thought, tactic) the model double answers, in order: one proves the goal, one makes
-# no progress but is accepted, one names a lemma that does not exist.
-ANSWERS = [
-    ("Skipping changes nothing, but Lean accepts it.", "skip"),
-    ("Adding zero changes nothing.", "simp"),
-    ("Maybe a lemma does it.", "exact no_such_lemma n"),
-]
 # A context that takes Lean a few seconds to elaborate: time to cancel or kill mid-request.
 FILLER = "\n".join(
     f"theorem filler_{i} (a b c : Nat) (h1 : a = b) (h2 : b = c) : a = c := by\n  rw [h1, h2]\n"
@@ -58,21 +40,6 @@ SLOW_DOCUMENT = DOCUMENT.replace("import LeanstarCore\n", f"import LeanstarCore\
 SLOW_SORRY = types.Position(line=SLOW_DOCUMENT.split("\n").index("  sorry"), character=2)
 
 SERVER = [sys.executable, "-m", "leanstar.cli", "lsp", "--lean-workers", "1"]
-
-
-def completion(request: Request) -> tuple[int, Any]:
-    """OpenAI /completions: the ANSWERS, rendered the way the model was trained to write."""
-    fmt = get_format(DEFAULT_FORMAT)
-    count = request.body.get("n", 1)
-    choices = [
-        {
-            "text": fmt.target(*ANSWERS[i % len(ANSWERS)]),
-            "finish_reason": "stop",
-            "logprobs": {"token_logprobs": [-0.1 * (i + 1)] * 4, "tokens": ["a", "b", "c", "d"]},
-        }
-        for i in range(count)
-    ]
-    return 200, {"choices": choices}
 
 
 @pytest.fixture
