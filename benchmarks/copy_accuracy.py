@@ -55,7 +55,9 @@ def main() -> int:
         thought = writer.write(step.state, step.tactic)
         prompt = tokenizer(fmt.render(step.state))["input_ids"]
         target = tokenizer(
-            fmt.target(thought, step.tactic), add_special_tokens=False, return_offsets_mapping=True
+            fmt.target(thought, step.tactic, state=step.state),
+            add_special_tokens=False,
+            return_offsets_mapping=True,
         )
         ids = prompt + target["input_ids"]
         with torch.no_grad():

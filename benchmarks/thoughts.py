@@ -105,7 +105,7 @@ async def main() -> int:
     accepted_ok = accepted_n = all_ok = all_n = 0
     try:
         for state, samples in zip(states, outputs, strict=True):
-            candidates = [fmt.candidate(sample) for sample in samples]
+            candidates = [fmt.candidate(sample, state=state.pp) for sample in samples]
             for checked in await check_candidates(session, state, candidates):
                 if not checked.thought.strip():
                     continue
@@ -127,7 +127,7 @@ async def main() -> int:
         rule_thought = writer.write(state.pp, reference)
         ceiling += check_thought(state.pp, rule_thought, tactic=reference).faithful
         for sample in samples:
-            candidate = fmt.candidate(sample)
+            candidate = fmt.candidate(sample, state=state.pp)
             if not candidate.thought.strip():
                 no_thought += 1
                 continue

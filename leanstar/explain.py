@@ -165,7 +165,7 @@ async def _from_model(
         return f"model: prompt format {fmt.name} has no thoughts"
     params = SamplingParams(n=samples, stop=fmt.stop)
     (outputs,) = await generator.generate([fmt.render(state)], params)
-    candidates = [fmt.candidate(sample) for sample in outputs]
+    candidates = [fmt.candidate(sample, state=state) for sample in outputs]
     matching = [c for c in candidates if c.thought and _same_tactic(c.tactic, tactic)]
     if not matching:
         return f"model: none of {len(candidates)} samples wrote this tactic with a thought"

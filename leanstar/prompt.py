@@ -8,6 +8,9 @@ model is never served with a format it was not trained on (`check_format`).
     leanstar-chatml-sft   the paper's SFT prompt (no thought)
     plain-cot             the same content with plain markers, for models without chat tokens
     plain-sft             its no-thought variant
+    leanstar-chatml-cot-refs  leanstar-chatml-cot whose thoughts quote the state by
+                          reference (`#goal.1`), printed from the state when read back
+                          (`leanstar.thought_refs`): for small models, which cannot copy
 
 The two ChatML formats follow the official Lean-STaR code to the character, including
 its quirk of having no newline between the state and the closing fence of the prompt.
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 from leanstar.errors import FormatMismatch
 from leanstar.models.base import Sample
 from leanstar.proofs import Candidate
+from leanstar.thought_refs import encode, render
 
 # ChatML markers, as the official code writes them around the user turn.
 IM_START = "<|im_start|>"
@@ -70,6 +74,7 @@ class PromptFormat:
     style: str
     thought: bool
     stop: tuple[str, ...]
+    refs: bool = False  # thoughts quote the state by reference (leanstar.thought_refs)
 
     def render(self, state_pp: str) -> str:
         """The prompt for a proof state (`ProofState.pp`, LeanDojo's `pp`)."""
@@ -81,10 +86,15 @@ class PromptFormat:
         last = PLAIN_THOUGHT if self.thought else PLAIN_TACTIC
         return f"{PLAIN_GOAL}{state_pp}\n{last}"
 
-    def target(self, thought: str, tactic: str) -> str:
-        """What the model is trained to write after `render(...)`, stop string included."""
+    def target(self, thought: str, tactic: str, *, state: str | None = None) -> str:
+        """What the model is trained to write after `render(state)`, stop string included.
+
+        A `refs` format needs the state: the thought's quotes of it become references.
+        """
         tactic = tactic.strip("\n")
         thought = thought.strip()
+        if self.refs:
+            thought = encode(thought, self._state(state))
         if self.style == "chatml":
             block = f"```lean\n{tactic}\n```"
             body = f"{thought}\n{block}" if self.thought else f"{SFT_LEAD}{block}"
@@ -93,7 +103,7 @@ class PromptFormat:
             return f"{thought}\n{PLAIN_TACTIC}{tactic}\n{PLAIN_END}"
         return f"{tactic}\n{PLAIN_END}"
 
-    def parse(self, text: str) -> Parsed:
+    def parse(self, text: str, *, state: str | None = None) -> Parsed:
         """Read the thought and the tactic back from a model's output.
 
         Robust to what sampled text looks like: trailing text after a stop string, a
@@ -101,14 +111,20 @@ class PromptFormat:
         wins, as in the paper), "---" after the tactic, no tactic at all (-> "").
         """
         text = _cut_at(text, (*self.stop, IM_END, IM_START))
-        if self.style == "plain":
-            return self._parse_plain(text)
-        return _parse_fenced(text)
+        parsed = self._parse_plain(text) if self.style == "plain" else _parse_fenced(text)
+        if self.refs and parsed.thought:
+            return Parsed(render(parsed.thought, self._state(state)), parsed.tactic)
+        return parsed
 
-    def candidate(self, sample: Sample) -> Candidate:
-        """A sample as a search candidate: parsed text plus its log-probability."""
-        parsed = self.parse(sample.text)
+    def candidate(self, sample: Sample, *, state: str | None = None) -> Candidate:
+        """A sample for `state` as a search candidate: parsed text plus its log-probability."""
+        parsed = self.parse(sample.text, state=state)
         return Candidate(parsed.thought, parsed.tactic, sample.logprob, sample.tokens)
+
+    def _state(self, state: str | None) -> str:
+        if state is None:
+            raise ValueError(f"prompt format {self.name} needs the proof state")
+        return state
 
     def _parse_plain(self, text: str) -> Parsed:
         if _LEAN_FENCE.search(text):  # a chat model may still answer in a fence
@@ -161,6 +177,7 @@ FORMATS: dict[str, PromptFormat] = {
     f.name: f
     for f in (
         PromptFormat("leanstar-chatml-cot", "chatml", thought=True, stop=(IM_END,)),
+        PromptFormat("leanstar-chatml-cot-refs", "chatml", thought=True, stop=(IM_END,), refs=True),
         PromptFormat("leanstar-chatml-sft", "chatml", thought=False, stop=(IM_END,)),
         PromptFormat("plain-cot", "plain", thought=True, stop=(PLAIN_END,)),
         PromptFormat("plain-sft", "plain", thought=False, stop=(PLAIN_END,)),

@@ -112,7 +112,10 @@ class Proposer:
                 f"the generator returned {len(samples)} sample lists for {len(prompts)} "
                 "prompts; a Generator must return one list per prompt"
             )
-        return [[self.format.candidate(sample) for sample in group] for group in samples]
+        return [
+            [self.format.candidate(sample, state=state.pp) for sample in group]
+            for state, group in zip(states, samples, strict=True)
+        ]
 
 
 # ---------------------------------------------------------------------------------------

@@ -66,9 +66,10 @@ def test_plain_formats_end_prompts_and_targets_with_markers():
 )
 def test_target_parses_back(name, thought, tactic):
     fmt = get_format(name)
-    target = fmt.target(thought, tactic)
+    state = "h : a = b\n⊢ a = b"
+    target = fmt.target(thought, tactic, state=state)
     assert target.endswith(fmt.stop[0])
-    parsed = fmt.parse(target)
+    parsed = fmt.parse(target, state=state)
     assert parsed.tactic == tactic
     assert parsed.thought == (thought if fmt.thought else "")
 

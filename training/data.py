@@ -239,8 +239,8 @@ def from_leanstar_json(path: str | os.PathLike[str], prompt_format: str) -> list
     examples = []
     for index, record in enumerate(read_leanstar(path)):
         state = state_of_prompt(record.input)
-        parsed = fmt.parse(record.output)
-        if state is None or not parsed.tactic:
+        parsed = fmt.parse(record.output, state=state) if state is not None else None
+        if state is None or parsed is None or not parsed.tactic:
             raise DataError(
                 f"{path}[{index}]: cannot read a state and a tactic out of this record with "
                 f"format {prompt_format!r}; is it Lean-STaR data in that format?"
@@ -262,7 +262,8 @@ def to_leanstar_json(examples: Iterable[Example], prompt_format: str) -> list[di
     """The examples as Lean-STaR `{input, output}` records (what the released data holds)."""
     fmt = get_format(prompt_format)
     return [
-        {"input": fmt.render(e.state), "output": fmt.target(e.thought, e.tactic)} for e in examples
+        {"input": fmt.render(e.state), "output": fmt.target(e.thought, e.tactic, state=e.state)}
+        for e in examples
     ]
 
 

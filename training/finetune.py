@@ -96,7 +96,9 @@ def finetune(
     if config.threads:
         torch.set_num_threads(config.threads)
     stage_dir.mkdir(parents=True, exist_ok=True)
-    texts = [(fmt.render(e.state), fmt.target(e.thought, e.tactic)) for e in examples]
+    texts = [
+        (fmt.render(e.state), fmt.target(e.thought, e.tactic, state=e.state)) for e in examples
+    ]
 
     init = init or config.base
     if init == SCRATCH:

@@ -190,7 +190,9 @@ class Pipeline:
             # A from-scratch tokenizer should know the thoughts too: train it on both sets.
             cot, _ = read_dataset(self.run / "data" / "cot.jsonl")
             fmt = get_format(self.config.data.cot_format)
-            corpus = [fmt.render(e.state) + fmt.target(e.thought, e.tactic) for e in cot]
+            corpus = [
+                fmt.render(e.state) + fmt.target(e.thought, e.tactic, state=e.state) for e in cot
+            ]
         return self._finetune(
             "sft", self.config.sft, "sft.jsonl", self.config.data.sft_format, None, corpus
         )

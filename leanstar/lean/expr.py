@@ -399,11 +399,12 @@ def show(forest: Forest, node_id: int) -> str:
     if kind == "var":
         return node[1]
     if kind == "not":
+        inner = forest.nodes[node[1]]
+        if inner[0] == "op" and inner[1] == "=":  # Lean prints `Ne a b` as `a ≠ b`
+            return _show_op(forest, "≠", inner[2], inner[3])
         return f"¬{_wrap(forest, node[1], 40)}"
     if kind == "op":
-        left_bp, right_bp, _ = _INFIX[node[1]]
-        left = _wrap(forest, node[2], left_bp + (left_bp == right_bp))
-        return f"{left} {node[1]} {_wrap(forest, node[3], right_bp)}"
+        return _show_op(forest, node[1], node[2], node[3])
     if kind == "app":
         return f"{show(forest, node[1])} {_wrap(forest, node[2], _APP_BP + 1)}"
     if kind == "bind":
@@ -415,12 +416,20 @@ def show(forest: Forest, node_id: int) -> str:
     return open_ + ", ".join(show(forest, c) for c in node[2:]) + close
 
 
+def _show_op(forest: Forest, op: str, left: int, right: int) -> str:
+    left_bp, right_bp, _ = _INFIX[op]
+    left_text = _wrap(forest, left, left_bp + (left_bp == right_bp))
+    return f"{left_text} {op} {_wrap(forest, right, right_bp)}"
+
+
 def _wrap(forest: Forest, node_id: int, min_bp: int) -> str:
     """`node_id` printed where the parser needs binding power `min_bp`."""
     node = forest.nodes[node_id]
     text = show(forest, node_id)
     if node[0] == "op":
         tight = _INFIX[node[1]][0] >= min_bp
+    elif node[0] == "not" and text[:1] != "¬":  # printed as `a ≠ b`
+        tight = _INFIX["≠"][0] >= min_bp
     elif node[0] == "not":
         tight = min_bp <= 40
     elif node[0] == "app":

@@ -47,7 +47,7 @@ SAMPLE_STEPS = (
 def sample_corpus() -> list[str]:
     """Prompt + target of every sample step in every prompt format."""
     return [
-        fmt.render(state) + fmt.target(thought, tactic)
+        fmt.render(state) + fmt.target(thought, tactic, state=state)
         for fmt in FORMATS.values()
         for state, (thought, tactic) in zip(SAMPLE_STATES, SAMPLE_STEPS, strict=True)
     ]

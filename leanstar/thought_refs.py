@@ -1,0 +1,136 @@
+"""Quotes in a thought as references into the proof state (the `-refs` prompt formats).
+
+A small model cannot copy a long expression out of its prompt: the default 3M model
+quoted 0 of 273 goals right (docs/faithful-model.md). So in the `-refs` formats the model
+does not copy: where the thought quotes a piece of the state, it writes *where* that piece
+is, and leanstar prints it from the state. Choosing the piece is the model's part (and the
+faithfulness check still judges the choice); spelling it out is not.
+
+    `#goal`        the first goal's target        `#goal2`  the second goal's target
+    `#h1`          the type of hypothesis h1      `#h1.2`   the second child of that tree
+    `(#goal.1)`    the same, in parentheses
+
+A path step `.k` is the k-th child in `leanstar.lean.expr` order (for `a + b`: 1 is `a`,
+2 is `b`; for `¬p`: 1 is `p`). Only compound expressions and numerals are referenced;
+a bare name is short and stays as written.
+
+    encode(thought, state)   the writer's thought with each exact quote of the state
+                             as a reference (for training targets); lossless:
+                             render(encode(t, s), s) == t
+    render(thought, state)   references printed from the state (what users see); a
+                             reference that points nowhere is left as written, so the
+                             faithfulness check fails it
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from leanstar.lean.expr import Forest, show
+from leanstar.lean.goals import normalise, parse_goals
+
+# A quote whose whole text is a reference, optionally in one pair of parentheses.
+_REF_QUOTE = re.compile(r"`(\(?)#([^\s`.()#]+)((?:\.\d+)*)(\)?)`")
+_QUOTE = re.compile(r"`([^`\n]+)`")
+# Hypotheses named like a goal root cannot be referenced (the name would be ambiguous).
+_GOAL_ROOT = re.compile(r"goal\d*")
+_NAME = re.compile(r"[^\s`.()#]+")
+
+
+@dataclass
+class StateTrees:
+    """The state's goals and hypothesis types as trees, each under its reference root."""
+
+    forest: Forest
+    roots: dict[str, int]
+
+    @classmethod
+    def of(cls, state: str) -> StateTrees:
+        forest = Forest()
+        roots: dict[str, int] = {}
+        goals = parse_goals(state)
+        for number, goal in enumerate(goals, start=1):
+            tree = forest.parse(normalise(goal.target))
+            if tree is not None:
+                roots["goal" if number == 1 else f"goal{number}"] = tree
+        for goal in goals:  # a name in several goals means the first goal's hypothesis
+            for hyp in goal.hyps:
+                tree = forest.parse(normalise(hyp.type))
+                for name in hyp.names:
+                    if tree is None or name in roots or _GOAL_ROOT.fullmatch(name):
+                        continue
+                    if _NAME.fullmatch(name):
+                        roots[name] = tree
+        return cls(forest, roots)
+
+    def children(self, node: int) -> list[int]:
+        """The sub-trees as printed: `a ≠ b` (a `¬ =` tree) has the children `a` and `b`."""
+        tree = self.forest.nodes[node]
+        if tree[0] == "not" and self.forest.nodes[tree[1]][:2] == ("op", "="):
+            return self.forest.children(tree[1])
+        return self.forest.children(node)
+
+    def follow(self, root: str, path: str) -> int | None:
+        """The tree at `#root.path`, or None when the reference points nowhere."""
+        node = self.roots.get(root)
+        for step in filter(None, path.split(".")):
+            if node is None:
+                return None
+            children = self.children(node)
+            index = int(step) - 1
+            node = children[index] if 0 <= index < len(children) else None
+        return node
+
+    def references(self) -> dict[str, str]:
+        """Printed text -> the shortest reference to it (goals first, then hypotheses)."""
+        found: dict[str, str] = {}
+        for root, tree in self.roots.items():
+            layer = [(tree, "")]
+            while layer:  # breadth first: the shallowest path to a text wins
+                deeper = []
+                for node, path in layer:
+                    kind = self.forest.nodes[node][0]
+                    # A bare name stays as written, and so does a numeral deeper than a
+                    # side of the root: `0 + 9 ≠ 0` is no reason to point at `9` for 9.
+                    if kind != "var" and (kind != "num" or path.count(".") <= 1):
+                        found.setdefault(show(self.forest, node), f"#{root}{path}")
+                    for number, child in enumerate(self.children(node), start=1):
+                        deeper.append((child, f"{path}.{number}"))
+                layer = deeper
+        return found
+
+
+def encode(thought: str, state: str) -> str:
+    """`thought` with every quote that prints exactly as a piece of `state` referenced."""
+    if "`" not in thought:
+        return thought
+    references = StateTrees.of(state).references()
+
+    def swap(match: re.Match[str]) -> str:
+        text = match.group(1)
+        if text in references:
+            return f"`{references[text]}`"
+        if text.startswith("(") and text.endswith(")") and text[1:-1] in references:
+            return f"`({references[text[1:-1]]})`"
+        return match.group(0)
+
+    return _QUOTE.sub(swap, thought)
+
+
+def render(thought: str, state: str) -> str:
+    """`thought` with every reference printed from `state`."""
+    if "`#" not in thought and "`(#" not in thought:
+        return thought
+    trees = StateTrees.of(state)
+
+    def swap(match: re.Match[str]) -> str:
+        opening, root, path, closing = match.groups()
+        if bool(opening) != bool(closing):
+            return match.group(0)
+        node = trees.follow(root, path)
+        if node is None:
+            return match.group(0)
+        return f"`{opening}{show(trees.forest, node)}{closing}`"
+
+    return _REF_QUOTE.sub(swap, thought)
