@@ -16,8 +16,9 @@ thought with `leanstar.faithfulness.check.check_thought`. Prints:
     product  the same samples through `search.check_candidates`, the function behind the
              editor, `suggest` and `demo`: of the distinct tactics Lean accepted (what the
              editor lists with a thought), the share whose shown thought is true of the
-             state; and the same counting the rejected ones too (the CLI's tables show
-             them with their marked thought)
+             state (checked again here); the same counting the rejected ones too (the
+             CLI's tables show them); and how many untrue thoughts were withheld, with no
+             checked rationale to show in their place
     ceiling  the rule-based writer's own share on the reference proof's first tactic
              (the oracle that wrote the training thoughts), and on the model's tactics
 
@@ -102,17 +103,21 @@ async def main() -> int:
     await generator.aclose()
 
     # The product's policy on the same samples: Lean's verdicts, then what is shown.
-    accepted_ok = accepted_n = all_ok = all_n = 0
+    # A shown thought is checked again here, whatever its source says.
+    accepted_ok = accepted_n = all_ok = all_n = withheld = 0
     try:
         for state, samples in zip(states, outputs, strict=True):
             candidates = [fmt.candidate(sample, state=state.pp) for sample in samples]
             for checked in await check_candidates(session, state, candidates):
                 if not checked.thought.strip():
                     continue
-                ok = checked.thought_source == "rules" or checked.faithfulness.faithful
-                all_n, all_ok = all_n + 1, all_ok + ok
+                if not checked.shown_thought:
+                    withheld += 1
+                    continue
+                verdict = check_thought(state.pp, checked.shown_thought, tactic=checked.tactic)
+                all_n, all_ok = all_n + 1, all_ok + verdict.faithful
                 if checked.accepted:
-                    accepted_n, accepted_ok = accepted_n + 1, accepted_ok + ok
+                    accepted_n, accepted_ok = accepted_n + 1, accepted_ok + verdict.faithful
     finally:
         await session.aclose()
 
@@ -162,6 +167,7 @@ async def main() -> int:
     print(f"         (model thoughts replaced by rules:  {thoughts - raw})")
     print(f"product  accepted tactics, thought shown true: {share(accepted_ok, accepted_n)}")
     print(f"         with the rejected ones too:          {share(all_ok, all_n)}")
+    print(f"         (untrue thoughts withheld, no reason shown: {withheld})")
     print(f"ceiling  rules on the reference tactic:      {share(ceiling, len(theorems))}")
     print(f"         rules on the model's tactics:       {share(rules_on_model, thoughts)}")
     print(f"time     Lean {lean_s:.1f} s, model {model_s:.1f} s, ", end="")

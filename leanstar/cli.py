@@ -352,32 +352,24 @@ def _print_candidates(console: Console, theorem, goal: str, candidates) -> None:
     console.print(table)
 
 
-def _thought_mark(candidate) -> str:
-    """✓ or ✗ (with the reason) for a thought, from its faithfulness check; "" for none."""
-    if not candidate.thought:
-        return ""
-    if candidate.faithfulness.faithful:
-        return "[green]✓[/]"
-    return f"[red]✗ not true of the state: {escape(candidate.unfaithful_because or '')}[/]"
-
-
 def _marked_thought(candidate) -> str:
     if not candidate.thought:
         return ""
+    because = escape(candidate.unfaithful_because or "")
     if candidate.thought_source == "rules":
         # The model's thought was not true of the state; the rule-based rationale is.
         return (
             f"[green]✓[/] [italic]{escape(candidate.rationale)}[/]\n[dim](rule-based rationale; "
-            f"the model's thought was not true of the state: "
-            f"{escape(candidate.unfaithful_because or '')})[/]"
+            f"the model's thought was not true of the state: {because})[/]"
         )
-    mark = _thought_mark(candidate)
-    if candidate.faithfulness.faithful:
-        return f"{mark} [italic]{escape(candidate.thought)}[/]"
-    return f"[italic]{escape(candidate.thought)}[/]\n{mark}"
+    if candidate.thought_source == "withheld":
+        return f"[red]✗ the model's thought is not shown: not true of the state: {because}[/]"
+    return f"[green]✓[/] [italic]{escape(candidate.thought)}[/]"
 
 
 def _print_search(console: Console, result, budget: str) -> None:
+    from leanstar.search import step_thought
+
     if not result.proved:
         console.print(
             f"[yellow]proof search ({budget}): no proof[/] "
@@ -389,8 +381,10 @@ def _print_search(console: Console, result, budget: str) -> None:
         f"{result.counts.tactic_calls} tactic calls; Lean re-checked the whole proof:"
     )
     for step in result.trajectory.steps:
-        if step.thought:
-            console.print(f"  [dim italic]-- {escape(step.thought)}[/]")
+        thought, source = step_thought(step)
+        if thought:
+            label = " (rule-based rationale)" if source == "rules" else ""
+            console.print(f"  [dim italic]-- {escape(thought)}{label}[/]")
         console.print(f"  [bold green]{escape(step.tactic)}[/]")
     console.print()
 

@@ -564,16 +564,19 @@ class CheckedCandidate:
 
     @property
     def shown_thought(self) -> str:
-        """What a user reads as the reason for the tactic (see `thought_source`)."""
-        return self.rationale if self.thought_source == "rules" else self.thought
+        """What a user reads as the reason for the tactic (see `thought_source`); "" when
+        the model's thought is withheld."""
+        return {"model": self.thought, "rules": self.rationale or ""}.get(self.thought_source, "")
 
     @property
     def thought_source(self) -> str:
-        """ "model" (its thought, true of the state or marked as not), or "rules" (the
-        model's thought was not true of the state; the rule-based rationale is)."""
-        if self.rationale is not None and not self.faithfulness.faithful:
-            return "rules"
-        return "model"
+        """ "model" (its thought is true of the state), "rules" (it is not; the rule-based
+        rationale for the same tactic is, and is shown labelled instead), or "withheld"
+        (it is not and there is no checked rationale: a user sees only why it was wrong,
+        never the untrue text as a reason)."""
+        if self.faithfulness.faithful or not self.thought.strip():
+            return "model"
+        return "rules" if self.rationale is not None else "withheld"
 
     @property
     def kind(self) -> str:
@@ -710,6 +713,20 @@ async def check_candidates(
         )
     checked.sort(key=CheckedCandidate.rank)
     return checked
+
+
+def step_thought(step: Step) -> tuple[str, str]:
+    """What a user is shown as the reason for a step of a found proof, and its source
+    (as `CheckedCandidate.thought_source`): the model's thought when it is true of the
+    state before, else the checked rule-based rationale, else nothing ("withheld")."""
+    if not step.thought.strip():
+        return "", "model"
+    if check_thought(step.state_before, step.thought, tactic=step.tactic).faithful:
+        return step.thought, "model"
+    rationale = RuleBasedWriter().write(step.state_before, step.tactic)
+    if check_thought(step.state_before, rationale, tactic=step.tactic).faithful:
+        return rationale, "rules"
+    return "", "withheld"
 
 
 def _checked_rationale(state: ProofState, tactic: str) -> str | None:

@@ -361,6 +361,11 @@ def build_server(engine: SuggestionEngine) -> LeanstarServer:
                 f"**Leanstar suggests** {_code(best.tactic)}\n\n"
                 + _escape_markdown(best.shown_thought)
                 + ("\n\n*(rule-based rationale)*" if best.thought_source == "rules" else "")
+                + (
+                    "*(the model's thought is not shown: it was not true of the goal)*"
+                    if best.thought_source == "withheld"
+                    else ""
+                )
             )
         try:
             doc = await ls.document(uri)

@@ -32,10 +32,10 @@ def candidate_reply(candidate: CheckedCandidate) -> dict[str, Any]:
     data["faithful"] = candidate.faithfulness.faithful
     if candidate.unfaithful_because is not None:
         data["unfaithfulBecause"] = candidate.unfaithful_because
+    data["thoughtSource"] = candidate.thought_source
     if candidate.thought_source == "rules":
         # Shown instead of the model's thought: the rule-based rationale, true of the state.
         data["rationale"] = candidate.rationale
-        data["thoughtSource"] = "rules"
     return data
 
 

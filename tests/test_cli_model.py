@@ -139,16 +139,18 @@ async def test_eval_reports_pass_rate_and_resumes(
 FAITHFUL = ("Compose `hpq` with `hqr`.", "exact fun hp => hqr (hpq hp)")
 MISQUOTING = ("The goal `q → p` is an implication, so introduce `hp`.", "intro hp")
 WHY = "`q → p` is not a goal of the state (goals: `p → r`)"
+REJECTED = ("The goal `q → p` is exactly `hpq`.", "exact hpq")  # untrue, and Lean says no
 IMP_TRANS_STATE = "p q r : Prop\nhpq : p → q\nhqr : q → r\n⊢ p → r"
 
 
 def marking(request: Request) -> tuple[int, dict]:
-    """`answer`, except that at imp_trans every other sample misquotes the goal."""
+    """`answer`, except that at imp_trans samples cycle through FAITHFUL, MISQUOTING and
+    REJECTED."""
     if "hqr : q → r" not in request.body["prompt"]:
         return answer(request)
     choices = []
     for i in range(request.body["n"]):
-        thought, tactic = (FAITHFUL, MISQUOTING)[i % 2]
+        thought, tactic = (FAITHFUL, MISQUOTING, REJECTED)[i % 3]
         text = f"{thought}\n```lean\n{tactic}\n```"
         logprobs = {"tokens": [text], "token_logprobs": [-0.1 * (i + 1)]}
         choices.append({"index": i, "text": text, "logprobs": logprobs, "finish_reason": "stop"})
@@ -197,6 +199,27 @@ async def test_suggest_marks_each_thought_and_says_why_one_is_not_true(
         WHY,
     )
     assert bad["faithfulness"]["items"][0]["ok"] is False
+
+
+async def test_suggest_never_shows_an_untrue_thought_as_a_reason(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A rejected tactic whose thought is untrue has no checked rationale: its text is
+    # withheld, and the user reads only what the check found wrong.
+    monkeypatch.setenv("COLUMNS", "240")
+    async with LoopbackServer(marking) as server:
+        argv = ["suggest", f"{DEMO}:{IMP_TRANS + 2}", "--model", f"openai:{server.base_url}#m"]
+        argv += ["-n", "3", "--include-failed"]
+        assert await asyncio.to_thread(main, argv) == 0
+        shown = capsys.readouterr().out
+        assert await asyncio.to_thread(main, [*argv, "--json"]) == 0
+        result = json.loads(capsys.readouterr().out)
+    rejected = {c["tactic"]: c for c in result["candidates"]}[REJECTED[1]]
+    assert rejected["kind"] == "failed"
+    assert rejected["thought_source"] == "withheld" and rejected["thought"] == REJECTED[0]
+    assert REJECTED[0] not in shown
+    assert "✗ the model's thought is not shown: not true of the state:" in shown
+    assert FAITHFUL[0] in shown  # the true one is shown as it is
 
 
 async def test_demo_marks_each_thought_and_says_why_one_is_not_true(

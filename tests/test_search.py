@@ -23,9 +23,10 @@ from leanstar.lean.session import LspProofSession
 from leanstar.lean.toolchain import Toolchain
 from leanstar.models.base import Sample, SamplingParams
 from leanstar.prompt import PromptFormat, get_format
-from leanstar.proofs import Failed, FailureReason, Progress, ProofState, Proved, Theorem
+from leanstar.proofs import Failed, FailureReason, Progress, ProofState, Proved, Step, Theorem
 from leanstar.rationale.writer import RuleBasedWriter
 from leanstar.search import (
+    step_thought,
     Proposer,
     SearchTiming,
     best_first,
@@ -508,10 +509,15 @@ async def test_a_wrong_thought_of_an_accepted_tactic_gives_way_to_the_checked_ra
 ) -> None:
     # The model's thought misquotes the goal; Lean accepts the tactic. The user is shown the
     # rule-based rationale for the same tactic instead, once the check finds it true of the
-    # state; a rejected tactic keeps its (marked) model thought.
+    # state; a rejected tactic's untrue thought is withheld (the user sees only why).
     state = await session.open(conj)
     gen = ScriptedGenerator(
-        {ROOT: [reply("constructor", -0.5, thought=WRONG_THOUGHT), reply("exact hp", -0.1)]}
+        {
+            ROOT: [
+                reply("constructor", -0.5, thought=WRONG_THOUGHT),
+                reply("exact hp", -0.1, thought=WRONG_THOUGHT),
+            ]
+        }
     )
     split, failed = await checked_candidates(session, Proposer(gen, FORMAT), state, 2)
     assert split.kind == "progress" and not split.faithfulness.faithful
@@ -520,7 +526,27 @@ async def test_a_wrong_thought_of_an_accepted_tactic_gives_way_to_the_checked_ra
     assert check_thought(ROOT, split.rationale, tactic="constructor").faithful
     assert split.to_dict()["thought_source"] == "rules"
     assert failed.kind == "failed" and failed.rationale is None
-    assert failed.thought_source == "model" and failed.shown_thought == failed.thought
+    assert not failed.faithfulness.faithful
+    assert failed.thought_source == "withheld" and failed.shown_thought == ""
+    assert failed.to_dict()["thought"] == failed.thought  # machine output keeps it, marked
+
+
+def test_a_found_proofs_steps_show_only_thoughts_true_of_their_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `suggest` and `demo` print the proof search's steps with their thoughts: the model's
+    # when true, else the checked rule-based rationale, else none.
+    proved = Proved("constructor")
+    assert step_thought(Step(ROOT, RIGHT_THOUGHT, "constructor", proved)) == (
+        RIGHT_THOUGHT,
+        "model",
+    )
+    rules = RuleBasedWriter().write(ROOT, "constructor")
+    assert step_thought(Step(ROOT, WRONG_THOUGHT, "constructor", proved)) == (rules, "rules")
+    # When the writer slips too (its rationale is checked like any thought), none is shown.
+    untrue = "The hypothesis hz : `r` closes it."
+    monkeypatch.setattr(RuleBasedWriter, "write", lambda self, state, tactic: untrue)
+    assert step_thought(Step(ROOT, WRONG_THOUGHT, "constructor", proved)) == ("", "withheld")
 
 
 async def test_checked_candidates_show_no_proved_step_the_final_gate_refuses(

@@ -39,4 +39,5 @@ def test_the_checked_rationale_that_replaces_a_wrong_thought_is_on_the_wire() ->
     wire = candidate_reply(with_rationale)
     assert (wire["thoughtSource"], wire["rationale"]) == ("rules", rationale)
     assert wire["thought"] == wrong.thought and wire["faithful"] is False  # still told
-    assert "thoughtSource" not in candidate_reply(wrong)  # no rationale: the marked thought
+    # no rationale: the editor is told to withhold the thought and show only why
+    assert candidate_reply(wrong)["thoughtSource"] == "withheld"

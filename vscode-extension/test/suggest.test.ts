@@ -29,7 +29,7 @@ const reply: SuggestResult = {
 };
 
 describe('toQuickPickItems', () => {
-    it('marks a thought the server found untrue of the goal, with the reason', () => {
+    it('withholds a thought the server found untrue of the goal and says why', () => {
         const misquoting = {
             ...reply,
             candidates: [
@@ -39,7 +39,7 @@ describe('toQuickPickItems', () => {
         };
         const pickable = toQuickPickItems(misquoting).filter((i) => i.kind !== QuickPickItemKind.Separator);
         expect(pickable[0].detail).toBe(
-            '$(warning) thought not true of the goal (`p ∧ q` is not the goal): Adding zero changes nothing; simp knows it.',
+            "$(warning) the model's thought is not shown: not true of the goal (`p ∧ q` is not the goal)",
         );
         expect(pickable[1].detail).toBe(reply.candidates[1].thought);
     });

@@ -43,11 +43,11 @@ export interface SuggestCandidate {
     faithful?: boolean;
     unfaithfulBecause?: string;
     /**
-     * "rules" when the model's thought was not true of the state and `rationale`, the
-     * rule-based writer's rationale for the same tactic (checked true of the state), is shown
-     * instead.
+     * "model" when the thought is true of the state; "rules" when it was not and `rationale`,
+     * the rule-based writer's rationale for the same tactic (checked true of the state), is
+     * shown instead; "withheld" when it was not and there is none: show only why.
      */
-    thoughtSource?: 'model' | 'rules';
+    thoughtSource?: 'model' | 'rules' | 'withheld';
     rationale?: string;
     /**
      * The exact edit that writes the tactic where Lean checked it (the server's cursor rule,

@@ -75,15 +75,15 @@ export function toQuickPickItems(result: SuggestResult): CandidateItem[] {
 
 /**
  * A candidate's detail line: its thought when true of the state; else the rule-based rationale
- * (labelled) when the server found one true of the state; else the model's thought, marked with
- * why it is wrong, so it is never read as an explanation.
+ * (labelled) when the server found one true of the state; else only why the model's thought was
+ * wrong: an untrue thought is never shown where it would be read as the reason.
  */
 export function thoughtDetail(candidate: SuggestCandidate): string {
     if (candidate.thoughtSource === 'rules' && candidate.rationale) {
         return `$(book) ${flat(candidate.rationale)} (rule-based rationale; the model's thought was not true of the goal: ${candidate.unfaithfulBecause ?? 'unchecked'})`;
     }
     if (candidate.faithful === false) {
-        return `$(warning) thought not true of the goal (${candidate.unfaithfulBecause ?? 'unchecked'}): ${flat(candidate.thought)}`;
+        return `$(warning) the model's thought is not shown: not true of the goal (${candidate.unfaithfulBecause ?? 'unchecked'})`;
     }
     return flat(candidate.thought);
 }
