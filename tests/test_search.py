@@ -26,12 +26,12 @@ from leanstar.prompt import PromptFormat, get_format
 from leanstar.proofs import Failed, FailureReason, Progress, ProofState, Proved, Step, Theorem
 from leanstar.rationale.writer import RuleBasedWriter
 from leanstar.search import (
-    step_thought,
     Proposer,
     SearchTiming,
     best_first,
     checked_candidates,
     sample_chains,
+    step_thought,
 )
 
 FORMAT = get_format("leanstar-chatml-cot")
