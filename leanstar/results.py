@@ -199,7 +199,7 @@ def _reason_kind(reason: str) -> str:
     return reason.split(":", 1)[0]
 
 
-def _share(counted: dict[str, int]) -> str:
+def faithful_share(counted: dict[str, int]) -> str:
     """ "5 / 6 (83.3%)", or "-" when no thought was checked."""
     thoughts = counted.get("thoughts", 0)
     if not thoughts:
@@ -227,8 +227,8 @@ def render_report(report: EvalReport, console: Console) -> None:
         ("model calls", str(report.counts.get("model_calls", 0))),
         ("tactic calls", str(report.counts.get("tactic_calls", 0))),
         ("Lean checks", str(report.counts.get("lean_checks", 0))),
-        ("faithful thoughts", _share(report.faithfulness)),
-        ("faithful in proofs", _share(report.proof_faithfulness)),
+        ("faithful thoughts", faithful_share(report.faithfulness)),
+        ("faithful in proofs", faithful_share(report.proof_faithfulness)),
         (
             "search time",
             f"{timing.get('total_s', 0.0):.1f}s: model {timing.get('model_s', 0.0) / total:.1%}, "

@@ -619,3 +619,23 @@ def test_the_shipped_configs_load() -> None:
     assert (paper.sft.learning_rate, paper.sft.warmup_ratio) == (2e-5, 0.2)
     assert paper.sft.batch_size * paper.sft.grad_accum * 8 == 128
     assert (paper.cot.epochs, paper.star.samples, paper.eval.budget) == (2, 32, "32x1x50")
+
+
+def test_the_per_stage_table_shows_how_many_thoughts_were_true_of_their_state() -> None:
+    from leanstar.training.pipeline import render_table
+
+    rows = [
+        {"stage": "sft", "proved": 60, "theorems": 149, "pass_rate": 60 / 149},
+        {
+            "stage": "cot",
+            "proved": 70,
+            "theorems": 149,
+            "pass_rate": 70 / 149,
+            "faithfulness": {"thoughts": 40, "faithful": 12},
+            "proof_faithfulness": {"thoughts": 8, "faithful": 8},
+        },
+    ]
+    lines = render_table(rows, "embedded:heldout", "4x1x10", "leanstar-train pipeline").splitlines()
+    assert "thoughts true of the state" in lines[2]
+    assert lines[4] == "| sft | 60/149 | 40.3% | - | - |"  # no thoughts: SFT writes none
+    assert lines[5] == "| cot | 70/149 | 47.0% | 12 / 40 (30.0%) | 8 / 8 (100.0%) |"

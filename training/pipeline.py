@@ -39,6 +39,7 @@ from leanstar.models.ct2 import CT2_SUBDIR, convert_checkpoint
 from leanstar.models.loading import CHECKPOINT_META, read_checkpoint_format
 from leanstar.prompt import get_format
 from leanstar.proofs import Theorem
+from leanstar.results import faithful_share
 from leanstar.training.config import FinetuneConfig, PipelineConfig
 from leanstar.training.data import dataset_done, load_source, read_dataset, write_dataset
 from leanstar.training.finetune import finetune, model_done
@@ -263,6 +264,10 @@ class Pipeline:
                     "theorems": report.theorems,
                     "pass_rate": round(report.pass_rate, 4),
                     "wall_s": round(report.wall_s, 1),
+                    # every thought the search tried, and those of the proofs it found,
+                    # checked against their states (leanstar.faithfulness)
+                    "faithfulness": report.faithfulness,
+                    "proof_faithfulness": report.proof_faithfulness,
                 }
             )
         table = render_table(rows, settings.benchmark, str(budget), self.command)
@@ -320,11 +325,15 @@ def render_table(rows: list[dict[str, Any]], benchmark: str, budget: str, comman
     lines = [
         f"pass@k on {benchmark}, budget {budget} (attempts x samples x steps)",
         "",
-        "| stage | proved | pass rate |",
-        "|---|---|---|",
+        "| stage | proved | pass rate | thoughts true of the state (all tried) | (in proofs) |",
+        "|---|---|---|---|---|",
     ]
     for row in rows:
         rate = f"{100 * row['pass_rate']:.1f}%"
-        lines.append(f"| {row['stage']} | {row['proved']}/{row['theorems']} | {rate} |")
+        tried = faithful_share(row.get("faithfulness") or {})
+        proofs = faithful_share(row.get("proof_faithfulness") or {})
+        lines.append(
+            f"| {row['stage']} | {row['proved']}/{row['theorems']} | {rate} | {tried} | {proofs} |"
+        )
     lines += ["", f"command: `{command}`", ""]
     return "\n".join(lines)
