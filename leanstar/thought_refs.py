@@ -11,8 +11,9 @@ faithfulness check still judges the choice); spelling it out is not.
     `(#goal.1)`    the same, in parentheses
 
 A path step `.k` is the k-th child in `leanstar.lean.expr` order (for `a + b`: 1 is `a`,
-2 is `b`; for `¬p`: 1 is `p`). Only compound expressions and numerals are referenced;
-a bare name is short and stays as written.
+2 is `b`; for `¬p`: 1 is `p`). Compound expressions, the state's own names (`x`, `h1`, `P`)
+and the numerals on either side of a root are referenced; `Nat`, `False`, a law's `n`
+stay as written.
 
     encode(thought, state)   the writer's thought with each exact quote of the state
                              as a reference (for training targets); lossless:
@@ -44,6 +45,7 @@ class StateTrees:
 
     forest: Forest
     roots: dict[str, int]
+    local_names: frozenset[str]  # every hypothesis name (`x`, `P`, `h1`): the state's own
 
     @classmethod
     def of(cls, state: str) -> StateTrees:
@@ -62,7 +64,8 @@ class StateTrees:
                         continue
                     if _NAME.fullmatch(name):
                         roots[name] = tree
-        return cls(forest, roots)
+        names = frozenset(name for goal in goals for hyp in goal.hyps for name in hyp.names)
+        return cls(forest, roots, names)
 
     def children(self, node: int) -> list[int]:
         """The sub-trees as printed: `a ≠ b` (a `¬ =` tree) has the children `a` and `b`."""
@@ -82,40 +85,76 @@ class StateTrees:
             node = children[index] if 0 <= index < len(children) else None
         return node
 
-    def references(self) -> dict[str, str]:
-        """Printed text -> the shortest reference to it (goals first, then hypotheses)."""
-        found: dict[str, str] = {}
+    def references(self) -> dict[str, dict[str, str]]:
+        """Root -> printed text -> the shortest reference to it under that root."""
+        found: dict[str, dict[str, str]] = {}
         for root, tree in self.roots.items():
-            layer = [(tree, "")]
+            texts = found[root] = {}
+            layer, depth = [(tree, "")], 0
             while layer:  # breadth first: the shallowest path to a text wins
                 deeper = []
                 for node, path in layer:
-                    kind = self.forest.nodes[node][0]
-                    # A bare name stays as written, and so does a numeral deeper than a
-                    # side of the root: `0 + 9 ≠ 0` is no reason to point at `9` for 9.
-                    if kind != "var" and (kind != "num" or path.count(".") <= 1):
-                        found.setdefault(show(self.forest, node), f"#{root}{path}")
+                    if self._referable(node, depth):
+                        texts.setdefault(show(self.forest, node), f"#{root}{path}")
                     for number, child in enumerate(self.children(node), start=1):
                         deeper.append((child, f"{path}.{number}"))
-                layer = deeper
+                layer, depth = deeper, depth + 1
         return found
+
+    def _referable(self, node: int, depth: int) -> bool:
+        """Compound expressions; the state's own names (not `Nat`, `False`, or a law's
+        `n`); numerals only as a side of the root: `0 + 9 ≠ 0` is no reason to point at
+        `9` for 9."""
+        tree = self.forest.nodes[node]
+        if tree[0] == "var":
+            return tree[1] in self.local_names
+        return tree[0] != "num" or depth <= 1
 
 
 def encode(thought: str, state: str) -> str:
-    """`thought` with every quote that prints exactly as a piece of `state` referenced."""
+    """`thought` with every quote that prints exactly as a piece of `state` referenced.
+
+    A quote is looked up first under the root the thought last named before it ("the
+    goal", "h3"), so "h3 turns `z` into `w`" points into h3; then under any root, the
+    shortest reference winning (goals first on a tie).
+    """
     if "`" not in thought:
         return thought
-    references = StateTrees.of(state).references()
+    trees = StateTrees.of(state)
+    by_root = trees.references()
+    anywhere: dict[str, str] = {}
+    for texts in by_root.values():
+        for text, ref in texts.items():
+            if text not in anywhere or ref.count(".") < anywhere[text].count("."):
+                anywhere[text] = ref
+    mention = (
+        re.compile(
+            r"(?<![\w`#.])("
+            + "|".join(re.escape(r) for r in sorted(by_root, key=len, reverse=True))
+            + r")(?![\w`.])"
+        )
+        if by_root
+        else None
+    )
 
-    def swap(match: re.Match[str]) -> str:
+    def lookup(text: str, before: str) -> str | None:
+        named = [m.group(1) for m in mention.finditer(before)] if mention else []
+        for root in reversed(named):
+            if text in by_root[root]:
+                return by_root[root][text]
+        return anywhere.get(text)
+
+    pieces, last = [], 0
+    for match in _QUOTE.finditer(thought):
         text = match.group(1)
-        if text in references:
-            return f"`{references[text]}`"
-        if text.startswith("(") and text.endswith(")") and text[1:-1] in references:
-            return f"`({references[text[1:-1]]})`"
-        return match.group(0)
-
-    return _QUOTE.sub(swap, thought)
+        outside = re.sub(_QUOTE, " ", thought[: match.start()])  # names in prose only
+        ref = lookup(text, outside)
+        if ref is None and text.startswith("(") and text.endswith(")"):
+            inner = lookup(text[1:-1], outside)
+            ref = f"({inner})" if inner else None
+        pieces += [thought[last : match.start()], f"`{ref}`" if ref else match.group(0)]
+        last = match.end()
+    return "".join(pieces) + thought[last:]
 
 
 def render(thought: str, state: str) -> str:

@@ -16,7 +16,9 @@ REFS = get_format("leanstar-chatml-cot-refs")
 def test_quotes_of_the_state_become_references_and_print_back():
     thought = "The hypothesis h1 : `m = 1` pins down `m`; the goal `m + n = 3` has `m + n`."
     encoded = encode(thought, STATE)
-    assert encoded == "The hypothesis h1 : `#h1` pins down `m`; the goal `#goal` has `#goal.1`."
+    # `m` points into h1, the root the thought named last; the state's names are pointed
+    # at too (a small model misspells them as readily as expressions)
+    assert encoded == "The hypothesis h1 : `#h1` pins down `#h1.1`; the goal `#goal` has `#goal.1`."
     assert render(encoded, STATE) == thought
 
 
@@ -28,8 +30,16 @@ def test_second_goal_parentheses_and_not_equal():
 
 def test_names_laws_and_deep_numerals_stay_as_written():
     state = "⊢ 0 + 9 ≠ 0"
-    thought = "`0 + 9` is `9`, and `0 + n = n` for `n`."
-    assert encode(thought, state) == "`#goal.1` is `9`, and `0 + n = n` for `n`."
+    thought = "`0 + 9` is `9`, and `0 + n = n` for `n` in `Nat`."
+    assert encode(thought, state) == "`#goal.1` is `9`, and `0 + n = n` for `n` in `Nat`."
+
+
+def test_a_quote_points_into_the_root_named_last():
+    state = "x y z w : Nat\nh1 : y = x\nh3 : w = z\n⊢ z = w"
+    thought = "In the goal `z = w`, h3 read from right to left turns `z` into `w`."
+    encoded = encode(thought, state)
+    assert encoded == "In the goal `#goal`, h3 read from right to left turns `#h3.2` into `#h3.1`."
+    assert render(encoded, state) == thought
 
 
 def test_a_reference_that_points_nowhere_is_left_for_the_check_to_fail():
