@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     pipeline = commands.add_parser("pipeline", help="every stage from a TOML config")
     pipeline.add_argument("--config", type=text_file, required=True)
     pipeline.add_argument("--run-dir", type=Path, help="override [run] dir")
+    pipeline.add_argument(
+        "--seed", type=int, help="override [run] seed and every training stage's seed"
+    )
     pipeline.add_argument("--no-progress", action="store_true")
     pipeline.set_defaults(run=run_pipeline)
 
@@ -197,7 +200,7 @@ def run_pipeline(args: argparse.Namespace, console: Console) -> int:
     from leanstar.training.config import load_config
     from leanstar.training.pipeline import Pipeline
 
-    config = load_config(args.config, run_dir=args.run_dir)
+    config = load_config(args.config, run_dir=args.run_dir, seed=args.seed)
     pipeline = Pipeline(
         config, command=args.command_line, console=console, progress=not args.no_progress
     )

@@ -411,8 +411,13 @@ _SECTIONS: dict[str, type[Section]] = {
 }
 
 
-def load_config(path: str | Path, *, run_dir: str | Path | None = None) -> PipelineConfig:
+def load_config(
+    path: str | Path, *, run_dir: str | Path | None = None, seed: int | None = None
+) -> PipelineConfig:
     """Read and check a pipeline TOML file; relative paths are relative to the cwd.
+
+    `run_dir` overrides `[run] dir`; `seed` overrides `[run] seed` and the seed of every
+    fine-tuning stage (a second training seed of the same recipe, for noise figures).
 
     TrainingError, prefixed with the file, for a missing file, bad TOML, an unknown
     section or key, or a value of the wrong type."""
@@ -429,6 +434,10 @@ def load_config(path: str | Path, *, run_dir: str | Path | None = None) -> Pipel
         raise TrainingError(f"{path}: {exc}") from None
     if run_dir is not None:
         config.run.dir = str(run_dir)
+    if seed is not None:
+        config.run.seed = seed
+        for stage in (config.sft, config.cot, config.star_training):
+            stage.seed = seed
     return config
 
 
