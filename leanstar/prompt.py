@@ -112,6 +112,8 @@ class PromptFormat:
         """
         text = _cut_at(text, (*self.stop, IM_END, IM_START))
         parsed = self._parse_plain(text) if self.style == "plain" else _parse_fenced(text)
+        if not self.thought:  # an SFT model's words before its tactic are no thought
+            return Parsed("", parsed.tactic)
         if self.refs and parsed.thought:
             return Parsed(render(parsed.thought, self._state(state)), parsed.tactic)
         return parsed

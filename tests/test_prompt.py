@@ -160,3 +160,10 @@ def test_chatml_to_messages_recovers_the_user_turn():
     assert chatml_to_messages("[GOAL]\nx") == [{"role": "user", "content": "[GOAL]\nx"}]
     system = "<|im_start|>system\nBe brief.<|im_end|>\n" + COT.render("⊢ True")
     assert [m["role"] for m in chatml_to_messages(system)] == ["system", "user"]
+
+
+def test_an_sft_models_words_before_its_tactic_are_no_thought():
+    # Evaluation counts thoughts; an SFT model that chatters before its block writes none.
+    sft = get_format("leanstar-chatml-sft")
+    parsed = sft.parse("I think so.\n```lean\nsimp\n```<|im_end|>")
+    assert (parsed.thought, parsed.tactic) == ("", "simp")
