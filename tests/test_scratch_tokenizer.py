@@ -102,8 +102,8 @@ def test_the_config_key_defaults_to_bytelevel_and_refuses_other_values(tmp_path:
         build_tiny_model(tmp_path / "bpe", [], pre_tokenizer="bpe")
 
 
-def test_the_default_models_recipe_uses_the_digits_tokenizer_and_refs() -> None:
-    config = load_config(Path(__file__).parent.parent / "configs" / "embedded.toml")
+def test_the_faithful_recipe_uses_the_digits_tokenizer_and_refs_and_does_not_export() -> None:
+    config = load_config(Path(__file__).parent.parent / "configs" / "embedded-faithful.toml")
     assert config.sft.base == "scratch" and config.sft.scratch.pre_tokenizer == "digits"
     assert config.data.cot_format == "leanstar-chatml-cot-refs"
-    assert config.export_to == Path("leanstar/models/default")
+    assert config.export_to is None  # the packaged default model stays

@@ -224,8 +224,8 @@ def test_resolve_toolchain_names_the_setting() -> None:
 
 
 def test_a_seed_override_reaches_the_run_and_every_training_stage() -> None:
-    config = load_config(Path("configs/embedded.toml"), seed=7)
+    config = load_config(Path("configs/embedded-faithful.toml"), seed=7)
     assert config.run.seed == 7
     assert (config.sft.seed, config.cot.seed, config.star_training.seed) == (7, 7, 7)
-    default = load_config(Path("configs/embedded.toml"))
+    default = load_config(Path("configs/embedded-faithful.toml"))
     assert default.run.seed == 0 and default.sft.seed != 7
