@@ -706,7 +706,7 @@ async def check_candidates(
         verdict = check_thought(state.pp, c.thought, tactic=c.tactic)
         rationale = None
         if not verdict.faithful and isinstance(outcome, Proved | Progress):
-            rationale = _checked_rationale(state, c.tactic)
+            rationale = _checked_rationale(state.pp, c.tactic)
         tactic = c.tactic.strip("\n")
         checked.append(
             CheckedCandidate(c.thought, tactic, outcome, verdict, round(c.score, 4), rationale)
@@ -723,14 +723,12 @@ def step_thought(step: Step) -> tuple[str, str]:
         return "", "model"
     if check_thought(step.state_before, step.thought, tactic=step.tactic).faithful:
         return step.thought, "model"
-    rationale = RuleBasedWriter().write(step.state_before, step.tactic)
-    if check_thought(step.state_before, rationale, tactic=step.tactic).faithful:
-        return rationale, "rules"
-    return "", "withheld"
+    rationale = _checked_rationale(step.state_before, step.tactic)
+    return (rationale, "rules") if rationale is not None else ("", "withheld")
 
 
-def _checked_rationale(state: ProofState, tactic: str) -> str | None:
-    """The rule-based writer's rationale for `tactic` at `state` when the faithfulness
+def _checked_rationale(state_pp: str, tactic: str) -> str | None:
+    """The rule-based writer's rationale for `tactic` at `state_pp` when the faithfulness
     check finds it true of the state (the writer can slip too), else None."""
-    rationale = RuleBasedWriter().write(state.pp, tactic)
-    return rationale if check_thought(state.pp, rationale, tactic=tactic).faithful else None
+    rationale = RuleBasedWriter().write(state_pp, tactic)
+    return rationale if check_thought(state_pp, rationale, tactic=tactic).faithful else None
