@@ -11,6 +11,10 @@ model is never served with a format it was not trained on (`check_format`).
     leanstar-chatml-cot-refs  leanstar-chatml-cot whose thoughts quote the state by
                           reference (`#goal.1`), printed from the state when read back
                           (`leanstar.thought_refs`): for small models, which cannot copy
+    leanstar-chatml-cot-canon leanstar-chatml-cot-refs in canonical local names (`h1`,
+                          `x1`; `leanstar.local_names`), renamed back when read: a small
+                          model cannot copy a name it never saw either
+    leanstar-chatml-sft-canon leanstar-chatml-sft in canonical local names
 
 The two ChatML formats follow the official Lean-STaR code to the character, including
 its quirk of having no newline between the state and the closing fence of the prompt.
@@ -28,6 +32,7 @@ import re
 from dataclasses import dataclass
 
 from leanstar.errors import FormatMismatch
+from leanstar.local_names import NameMap
 from leanstar.models.base import Sample
 from leanstar.proofs import Candidate
 from leanstar.thought_refs import encode, render
@@ -75,9 +80,12 @@ class PromptFormat:
     thought: bool
     stop: tuple[str, ...]
     refs: bool = False  # thoughts quote the state by reference (leanstar.thought_refs)
+    canon: bool = False  # the model sees and writes canonical local names (local_names)
 
     def render(self, state_pp: str) -> str:
         """The prompt for a proof state (`ProofState.pp`, LeanDojo's `pp`)."""
+        if self.canon:
+            state_pp = NameMap.of(state_pp).to_canonical(state_pp)
         if self.style == "chatml":
             instruction = COT_INSTRUCTION if self.thought else SFT_INSTRUCTION
             # No newline before the closing fence: the official code has none.
@@ -93,6 +101,11 @@ class PromptFormat:
         """
         tactic = tactic.strip("\n")
         thought = thought.strip()
+        if self.canon:
+            names = NameMap.of(self._state(state))
+            state = names.to_canonical(self._state(state))
+            thought = names.to_canonical(thought, prose=True) if self.thought else thought
+            tactic = names.to_canonical(tactic)
         if self.refs:
             thought = encode(thought, self._state(state))
         if self.style == "chatml":
@@ -113,10 +126,17 @@ class PromptFormat:
         text = _cut_at(text, (*self.stop, IM_END, IM_START))
         parsed = self._parse_plain(text) if self.style == "plain" else _parse_fenced(text)
         if not self.thought:  # an SFT model's words before its tactic are no thought
-            return Parsed("", parsed.tactic)
-        if self.refs and parsed.thought:
-            return Parsed(render(parsed.thought, self._state(state)), parsed.tactic)
-        return parsed
+            parsed = Parsed("", parsed.tactic)
+        if not (self.refs or self.canon):
+            return parsed
+        names = NameMap.of(self._state(state)) if self.canon else None
+        thought, tactic = parsed.thought, parsed.tactic
+        if self.refs and thought:  # references point into the state the model was shown
+            shown = names.to_canonical(self._state(state)) if names else self._state(state)
+            thought = render(thought, shown)
+        if names is not None:
+            thought, tactic = names.to_real(thought, prose=True), names.to_real(tactic)
+        return Parsed(thought, tactic)
 
     def candidate(self, sample: Sample, *, state: str | None = None) -> Candidate:
         """A sample for `state` as a search candidate: parsed text plus its log-probability."""
@@ -181,6 +201,17 @@ FORMATS: dict[str, PromptFormat] = {
         PromptFormat("leanstar-chatml-cot", "chatml", thought=True, stop=(IM_END,)),
         PromptFormat("leanstar-chatml-cot-refs", "chatml", thought=True, stop=(IM_END,), refs=True),
         PromptFormat("leanstar-chatml-sft", "chatml", thought=False, stop=(IM_END,)),
+        PromptFormat(
+            "leanstar-chatml-cot-canon",
+            "chatml",
+            thought=True,
+            stop=(IM_END,),
+            refs=True,
+            canon=True,
+        ),
+        PromptFormat(
+            "leanstar-chatml-sft-canon", "chatml", thought=False, stop=(IM_END,), canon=True
+        ),
         PromptFormat("plain-cot", "plain", thought=True, stop=(PLAIN_END,)),
         PromptFormat("plain-sft", "plain", thought=False, stop=(PLAIN_END,)),
     )
