@@ -2,6 +2,7 @@
 
     python benchmarks/generate.py [--model DIR] [--max-tokens 96] [--repeat 3]
                                   [--backends hf-1,hf-default,ct2,ct2-int8] [--no-load]
+                                  [--top-k 0,50] [--nucleus 50]
 
 DIR is a transformers checkpoint folder with its CTranslate2 conversion in DIR/ct2 (what
 `leanstar-train export` writes); default: the packaged default model. The prompts are the
@@ -16,6 +17,12 @@ machine, and with one competing CPU-bound process that the script starts and kil
 
 Backends: hf-1 (transformers, 1 thread), hf-default (transformers with torch's default
 thread count), ct2 (CTranslate2 float32, 1 thread), ct2-int8 (int8, 1 thread).
+
+--top-k: the top-k cuts to time (default: the Proposer's DEFAULT_TOP_K only; 0 is no cut,
+the paper's setting). --nucleus K instead measures how often a cut of K binds: it samples
+4 thoughts on every 4th held-out theorem with the transformers checkpoint (temperature 0.7,
+top_p 0.95, no top-k cut) and prints the share of decoding steps (before the end of the
+answer) whose top-p nucleus holds more than K tokens.
 """
 
 from __future__ import annotations
@@ -30,8 +37,8 @@ from pathlib import Path
 
 from competing import competing_process
 
-from leanstar.data.embedded_benchmark import load_embedded_benchmark
-from leanstar.models.base import SamplingParams
+from leanstar.data.embedded_benchmark import first_state, load_embedded_benchmark
+from leanstar.models.base import DEFAULT_TOP_K, SamplingParams
 from leanstar.models.loading import DEFAULT_MODEL_DIR, resolve_format
 from leanstar.prompt import get_format
 
@@ -70,15 +77,56 @@ def fresh_load_seconds(backend: str, args: argparse.Namespace) -> float:
 async def measure(generator, prompts: list[str], args: argparse.Namespace) -> dict[str, float]:
     figures = {}
     for name, (count, n) in CASES.items():
-        params = SamplingParams(n=n, temperature=0.7, max_tokens=args.max_tokens, stop=args.stop)
-        await generator.generate(prompts[:count], params)  # warm-up
-        times = []
-        for _ in range(args.repeat):
-            started = time.perf_counter()
-            await generator.generate(prompts[:count], params)
-            times.append(time.perf_counter() - started)
-        figures[name] = statistics.median(times)
+        for top_k in args.top_k:
+            params = SamplingParams(
+                n=n, temperature=0.7, top_k=top_k, max_tokens=args.max_tokens, stop=args.stop
+            )
+            await generator.generate(prompts[:count], params)  # warm-up
+            times = []
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                await generator.generate(prompts[:count], params)
+                times.append(time.perf_counter() - started)
+            label = name if len(args.top_k) == 1 else f"{name} k={top_k}"
+            figures[label] = statistics.median(times)
     return figures
+
+
+def nucleus_sizes(model: Path, prompts: list[str], cut: int) -> None:
+    """How often a top-k cut of `cut` binds after top_p 0.95 at temperature 0.7."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    lm = AutoModelForCausalLM.from_pretrained(model).eval()
+    ends = {tokenizer.pad_token_id, tokenizer.eos_token_id}
+    ends |= {
+        tokenizer.convert_tokens_to_ids(s) for s in get_format(resolve_format(str(model))).stop
+    }
+    sizes: list[int] = []
+    for prompt in prompts:
+        ids = tokenizer(prompt, return_tensors="pt").input_ids
+        with torch.no_grad():
+            out = lm.generate(
+                ids, do_sample=True, temperature=0.7, top_p=0.95, top_k=0, max_new_tokens=96,
+                num_return_sequences=4, return_dict_in_generate=True, output_logits=True,
+                pad_token_id=tokenizer.pad_token_id,
+            )  # fmt: skip
+        generated = out.sequences[:, ids.shape[1] :].tolist()
+        for step, logits in enumerate(out.logits):
+            probs = torch.softmax(logits / 0.7, -1).sort(-1, descending=True).values
+            nucleus = ((probs.cumsum(-1) < 0.95).sum(-1) + 1).tolist()
+            sizes += [
+                k for k, seq in zip(nucleus, generated, strict=True) if not ends & set(seq[:step])
+            ]
+    binds = sum(k > cut for k in sizes)
+    print(
+        f"{len(sizes)} decoding steps of {4 * len(prompts)} samples: the top-p nucleus holds "
+        f"more than {cut} tokens in {binds} ({100 * binds / len(sizes):.1f}%); "
+        f"median {statistics.median(sizes):.0f}, largest {max(sizes)}"
+    )
 
 
 async def run_backend(backend: str, prompts: list[str], args: argparse.Namespace) -> None:
@@ -99,13 +147,22 @@ async def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--backends", default="hf-1,hf-default,ct2,ct2-int8")
     parser.add_argument("--no-load", action="store_true", help="skip the load-time figure")
+    parser.add_argument("--top-k", default=str(DEFAULT_TOP_K), help="cuts to time, e.g. 0,50")
+    parser.add_argument("--nucleus", type=int, metavar="K", help="how often a cut of K binds")
     args = parser.parse_args()
+    args.top_k = [int(k) for k in args.top_k.split(",")]
 
     import torch  # only to learn its default thread count before anything changes it
 
     args.default_threads = torch.get_num_threads()
     fmt = get_format(resolve_format(str(args.model)))
     args.stop = fmt.stop
+    if args.nucleus is not None:
+        held_out = load_embedded_benchmark("heldout")[::4]
+        nucleus_sizes(
+            args.model, [fmt.render(first_state(t.signature)) for t in held_out], args.nucleus
+        )
+        return
     theorems = load_embedded_benchmark("heldout")[:8]
     prompts = [fmt.render("⊢ " + t.signature.removeprefix(": ")) for t in theorems]
     print(

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 from leanstar.faithfulness.check import check_thought
 from leanstar.faithfulness.verdict import Faithfulness
-from leanstar.models.base import Generator, SamplingParams
+from leanstar.models.base import DEFAULT_TOP_K, Generator, SamplingParams
 from leanstar.prompt import DEFAULT_FORMAT, get_format
 from leanstar.proofs import Candidate
 from leanstar.rationale.oracle import OracleWriter
@@ -163,7 +163,7 @@ async def _from_model(
     fmt = get_format(prompt_format)
     if not fmt.thought:
         return f"model: prompt format {fmt.name} has no thoughts"
-    params = SamplingParams(n=samples, stop=fmt.stop)
+    params = SamplingParams(n=samples, stop=fmt.stop, top_k=DEFAULT_TOP_K)
     (outputs,) = await generator.generate([fmt.render(state)], params)
     candidates = [fmt.candidate(sample, state=state) for sample in outputs]
     matching = [c for c in candidates if c.thought and _same_tactic(c.tactic, tactic)]

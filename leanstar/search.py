@@ -38,7 +38,7 @@ from leanstar.errors import LeanCrashed, LeanError, ModelError, ModelUnavailable
 from leanstar.faithfulness.check import check_thought
 from leanstar.faithfulness.verdict import Faithfulness
 from leanstar.lean.backend import ProofSession
-from leanstar.models.base import Generator, SamplingParams
+from leanstar.models.base import DEFAULT_TOP_K, Generator, SamplingParams
 from leanstar.prompt import PromptFormat
 from leanstar.proofs import (
     Candidate,
@@ -70,7 +70,8 @@ class Proposer:
 
     `generator` is any `leanstar.models.base.Generator`; `prompt_format` is the format the
     model was trained with (`leanstar.prompt.get_format(name)`). Sampling settings are
-    the paper's (temperature 0.7, top_p 0.95, 512 new tokens) unless given.
+    the paper's (temperature 0.7, top_p 0.95, 512 new tokens) unless given, with a top-k
+    cut of DEFAULT_TOP_K before top_p.
     """
 
     def __init__(
@@ -80,12 +81,14 @@ class Proposer:
         *,
         temperature: float = 0.7,
         top_p: float = 0.95,
+        top_k: int = DEFAULT_TOP_K,
         max_tokens: int = 512,
     ) -> None:
         self.generator = generator
         self.format = prompt_format
         self.temperature = temperature
         self.top_p = top_p
+        self.top_k = top_k
         self.max_tokens = max_tokens
 
     async def propose(
@@ -102,6 +105,7 @@ class Proposer:
             n=n,
             temperature=self.temperature if temperature is None else temperature,
             top_p=self.top_p,
+            top_k=self.top_k,
             max_tokens=self.max_tokens,
             stop=self.format.stop,
         )

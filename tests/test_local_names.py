@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leanstar.data.embedded_benchmark import load_embedded_benchmark
+from leanstar.data.embedded_benchmark import first_state, load_embedded_benchmark
 from leanstar.local_names import NameMap
 from leanstar.prompt import Parsed, get_format
 
@@ -68,21 +68,6 @@ def test_inaccessible_names_and_case_tags_stay() -> None:
     )
 
 
-def state_of(signature: str) -> str:
-    """The first proof state of a theorem `(a b : Prop) (h : a) : b` as Lean prints it."""
-    hyps, depth, start = [], 0, 0
-    for i, char in enumerate(signature):
-        if char in "([{⟨":
-            depth, start = depth + 1, i + 1 if depth == 0 else start
-        elif char in ")]}⟩":
-            depth -= 1
-            if depth == 0:
-                hyps.append(signature[start:i])
-        elif depth == 0 and signature[i:].startswith(": "):
-            return "\n".join([*hyps, f"⊢ {signature[i + 2 :]}"])
-    raise ValueError(signature)
-
-
 @pytest.mark.parametrize("split", ["train", "heldout"])
 def test_target_then_parse_gives_back_every_first_step(split: str) -> None:
     """The first step of every embedded reference proof, with a thought naming the
@@ -90,7 +75,7 @@ def test_target_then_parse_gives_back_every_first_step(split: str) -> None:
     cot, sft = get_format("leanstar-chatml-cot-canon"), get_format("leanstar-chatml-sft-canon")
     renamed = 0
     for theorem in load_embedded_benchmark(split):
-        state = state_of(theorem.signature)
+        state = first_state(theorem.signature)
         tactic = theorem.proof.strip()
         names = [n for n in NameMap.of(state).forward if n in state]
         thought = f"Use {' then '.join(names)}: `{names[0]}` first." if names else "Compute."

@@ -133,7 +133,9 @@ async def test_round_trip_keeps_order_fields_and_params() -> None:
     generator = ScriptedGenerator()
     async with running(generator) as server:
         client = RemoteGenerator(server.url)
-        params = SamplingParams(n=3, temperature=0.3, top_p=0.8, max_tokens=17, stop=("[END]",))
+        params = SamplingParams(
+            n=3, temperature=0.3, top_p=0.8, max_tokens=17, stop=("[END]",), top_k=40
+        )
         rows = await client.generate(["a ⊢ b", "c"], params)
         await client.aclose()
     assert texts(rows) == expected(["a ⊢ b", "c"], 3)
@@ -218,6 +220,9 @@ async def test_malformed_frames_get_error_frames_and_the_connection_stays_open()
             "message": error["message"],
         }
         assert "'n'" in error["message"]
+        await ws.send(generate_frame("bad", ["p"], n=1, top_k=-1))
+        error = await recv_json(ws)
+        assert error["code"] == "bad_frame" and "'top_k'" in error["message"]
         await ws.send(generate_frame("ok", ["p"], n=2))
         frames = await recv_until_done(ws, "ok")
     assert [(f["type"], f.get("text")) for f in frames] == [

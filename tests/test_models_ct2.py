@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import replace
 
 import pytest
 from models_fixtures import STATES, build_test_model
@@ -80,6 +81,22 @@ async def test_greedy_equals_transformers(hf, ct2):
             reference[0].finish_reason,
         )
         assert mine[0].token_logprobs == pytest.approx(reference[0].token_logprobs, abs=1e-4)
+
+
+@pytest.mark.parametrize("backend", ["hf", "ct2"])
+async def test_a_top_k_cut_of_one_makes_hot_sampling_greedy(backend, request):
+    """top_k reaches the backend: with a cut of 1 every hot sample is the greedy answer,
+    and without a cut the same hot sampling draws other answers."""
+    generator = request.getfixturevalue(backend)
+    greedy = SamplingParams(n=1, temperature=0.0, max_tokens=10)
+    hot = SamplingParams(n=6, temperature=3.0, top_p=1.0, max_tokens=10)
+    want = (await generator.generate(PROMPTS[:1], greedy))[0][0]
+    (cut, uncut) = [
+        (await generator.generate(PROMPTS[:1], params))[0]
+        for params in (replace(hot, top_k=1), hot)
+    ]
+    assert {s.text for s in cut} == {want.text}
+    assert {s.text for s in uncut} != {want.text}
 
 
 async def test_sampled_logprobs_equal_transformers_and_ignore_temperature(hf, ct2):

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from leanstar.errors import FormatMismatch, ModelError, ModelUnavailable
+from leanstar.models.base import DEFAULT_TOP_K
 from leanstar.models.batching import BatchingGenerator
 from leanstar.models.hf import HFGenerator
 from leanstar.models.loading import (
@@ -117,6 +118,7 @@ def test_proposer_for_an_in_process_model_shares_its_calls(tmp_path):
     )
     assert proposer.format.name == "plain-cot"  # the format the checkpoint records
     assert (proposer.temperature, proposer.top_p, proposer.max_tokens) == (0.2, 0.8, 64)
+    assert proposer.top_k == DEFAULT_TOP_K  # a cut that rarely binds, for CTranslate2's speed
     assert isinstance(proposer.generator, BatchingGenerator)
     inner = proposer.generator.inner
     assert isinstance(inner, HFGenerator) and inner.batch_size == IN_PROCESS_BATCH

@@ -21,7 +21,7 @@ from leanstar.faithfulness.check import check_thought
 from leanstar.lean.pool import WorkerPool
 from leanstar.lean.session import LspProofSession
 from leanstar.lean.toolchain import Toolchain
-from leanstar.models.base import Sample, SamplingParams
+from leanstar.models.base import DEFAULT_TOP_K, Sample, SamplingParams
 from leanstar.prompt import PromptFormat, get_format
 from leanstar.proofs import Failed, FailureReason, Progress, ProofState, Proved, Step, Theorem
 from leanstar.rationale.writer import RuleBasedWriter
@@ -169,6 +169,7 @@ async def test_first_proof_stops_every_chain(session, conj) -> None:
     assert result.proved
     assert gen.calls == [[ROOT, ROOT, ROOT]]  # one batched call for the three chains
     assert [p.n for p in gen.params] == [1]
+    assert [(p.temperature, p.top_p, p.top_k) for p in gen.params] == [(0.7, 0.95, DEFAULT_TOP_K)]
     assert result.proof.strip() == "exact ⟨hp, hq⟩"
     assert result.counts.model_calls == 1
 

@@ -120,3 +120,20 @@ def load_records(split: str, directory: Path = DATA_DIR) -> list[dict[str, Any]]
 def load_embedded_benchmark(split: str, directory: Path = DATA_DIR) -> list[Theorem]:
     """The theorems of `split`, each with the embedded header as context and its known proof."""
     return [BenchmarkRecord.from_json(r).theorem() for r in load_records(split, directory)]
+
+
+def first_state(signature: str) -> str:
+    """The first proof state of `(a b : Prop) (h : a) : b` as Lean prints it (one
+    hypothesis line per binder group, then the goal), read from the text alone: for
+    benchmarks and tests that need a state without running Lean."""
+    hyps, depth, start = [], 0, 0
+    for i, char in enumerate(signature):
+        if char in "([{⟨":
+            depth, start = depth + 1, i + 1 if depth == 0 else start
+        elif char in ")]}⟩":
+            depth -= 1
+            if depth == 0:
+                hyps.append(signature[start:i])
+        elif depth == 0 and signature.startswith(": ", i):
+            return "\n".join([*hyps, f"⊢ {signature[i + 2 :]}"])
+    raise ValueError(f"no `: type` at the top level of {signature!r}")

@@ -11,6 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+# Sample among the 50 most likely tokens only, then top_p. After top_p 0.95 at temperature
+# 0.7 the cut binds rarely: in 0.8% of the packaged model's decoding steps on held-out
+# states (72 of 8,990; benchmarks/generate.py --nucleus), all of them flat distributions
+# over names and numerals. It halves the cost of top_p in CTranslate2, which otherwise
+# sorts the whole vocabulary at every step (editor sampling ~18% faster, same pass@4:
+# README, "Speed").
+DEFAULT_TOP_K = 50
+
 
 @dataclass(frozen=True)
 class SamplingParams:
@@ -19,6 +27,9 @@ class SamplingParams:
     top_p: float = 0.95
     max_tokens: int = 512
     stop: tuple[str, ...] = ()
+    # Sample only among the top_k most likely tokens (0: no cut; the paper's setting).
+    # The Proposer uses DEFAULT_TOP_K (above).
+    top_k: int = 0
 
 
 @dataclass(frozen=True)

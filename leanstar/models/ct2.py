@@ -213,7 +213,7 @@ class CT2Generator(InProcessGenerator):
         }
 
     def _sample_batch(self, prompts: list[str], params: SamplingParams) -> list[list[Sample]]:
-        greedy = params.temperature <= 0.0
+        greedy = _is_greedy(params)
         one_token_stops = all(self.tokenizer.token_to_id(s) is not None for s in params.stop)
         results = []
         if self.token_logprobs or not one_token_stops:
@@ -228,13 +228,13 @@ class CT2Generator(InProcessGenerator):
 
     def _sampling_options(self, params: SamplingParams) -> tuple[int, dict[str, Any]]:
         """(sequences per prompt, CTranslate2's options) for sampling or greedy decoding."""
-        greedy = params.temperature <= 0.0
+        greedy = _is_greedy(params)
         options = self._options(params)
         if greedy:
             options.update(sampling_topk=1)
-        else:  # sampling_topk=0: no top-k cut beyond top_p (as in hf.py and vLLM)
+        else:  # sampling_topk=0 is no cut (CTranslate2 then sorts the whole vocabulary)
             options.update(
-                sampling_topk=0,
+                sampling_topk=params.top_k,
                 sampling_topp=params.top_p,
                 sampling_temperature=params.temperature,
             )
@@ -373,6 +373,12 @@ class CT2Generator(InProcessGenerator):
             token_logprobs=token_logprobs,
             finish_reason=finish,
         )
+
+
+def _is_greedy(params: SamplingParams) -> bool:
+    """Temperature 0, or a top-k cut of 1: one draw is every draw (CTranslate2 takes
+    sampling_topk=1 for greedy search and refuses several hypotheses of it)."""
+    return params.temperature <= 0.0 or params.top_k == 1
 
 
 def _eos_ids(folder: Path, tokenizer: Any) -> set[int]:

@@ -176,9 +176,12 @@ class HFGenerator(InProcessGenerator):
         elif greedy:
             options.update(do_sample=False, num_beams=1)
         else:
-            # top_k=0: no top-k cut beyond top_p (transformers' default is 50, vLLM's none).
+            # top_k=0 is no cut (transformers' own default would be 50).
             options.update(
-                do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0
+                do_sample=True,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                top_k=params.top_k,
             )
         if params.stop:  # stops finished sequences early; the exact cut is done below
             options.update(stop_strings=list(params.stop), tokenizer=tokenizer)

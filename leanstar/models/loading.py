@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leanstar.errors import ModelError, ModelUnavailable
-from leanstar.models.base import Generator
+from leanstar.models.base import DEFAULT_TOP_K, Generator
 from leanstar.models.ct2 import CT2_SUBDIR, find_ct2_dir, is_ct2_dir
 from leanstar.prompt import DEFAULT_FORMAT, check_format, get_format
 
@@ -76,6 +76,7 @@ def load_proposer(
     retries: int | None = None,
     temperature: float = 0.7,
     top_p: float = 0.95,
+    top_k: int = DEFAULT_TOP_K,
     max_tokens: int = 512,
     preload: bool = False,
     **backend_options: Any,
@@ -87,7 +88,7 @@ def load_proposer(
     - `api_key`: the token of a leanstar model server (ws://) or the key of an OpenAI-compatible
       endpoint; passed to the client, never put in the environment. Local models ignore it.
     - `timeout` (seconds per request) and `retries` apply to network backends only.
-    - `temperature`, `top_p`, `max_tokens`: the Proposer's sampling settings.
+    - `temperature`, `top_p`, `top_k`, `max_tokens`: the Proposer's sampling settings.
     - `preload`: load in-process weights now, so a model that cannot load says so here.
     - `backend_options`: more constructor options of the backend `spec` names.
 
@@ -114,7 +115,12 @@ def load_proposer(
     except ValueError as exc:  # a spec or option value the backend cannot use
         raise ModelUnavailable(f"model {spec}: {exc}") from exc
     return Proposer(
-        generator, get_format(name), temperature=temperature, top_p=top_p, max_tokens=max_tokens
+        generator,
+        get_format(name),
+        temperature=temperature,
+        top_p=top_p,
+        top_k=top_k,
+        max_tokens=max_tokens,
     )
 
 

@@ -106,6 +106,7 @@ class VLLMGenerator(InProcessGenerator):
                 n=1 if greedy else params.n,
                 temperature=max(params.temperature, 0.0),
                 top_p=1.0 if greedy else params.top_p,
+                top_k=params.top_k if params.top_k > 0 and not greedy else -1,  # -1: no cut
                 max_tokens=params.max_tokens,
                 stop=list(params.stop),
                 logprobs=0,  # the chosen token's log-probability only

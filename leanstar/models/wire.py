@@ -5,7 +5,7 @@ both speak through this module, so the two ends cannot drift apart. The protocol
 described in docs/model-server-protocol.md; each frame is one JSON object in a websocket
 text frame.
 
-    client -> server   generate {id, prompts, n, temperature, top_p, max_tokens, stop}
+    client -> server   generate {id, prompts, n, temperature, top_p, top_k, max_tokens, stop}
                        cancel {id}      health {}
     server -> client   sample {id, prompt_index, sample_index, text, logprob, tokens,
                                token_logprobs, finish_reason}
@@ -72,6 +72,7 @@ def encode_client(frame: ClientFrame) -> str:
                 "n": params.n,
                 "temperature": params.temperature,
                 "top_p": params.top_p,
+                "top_k": params.top_k,
                 "max_tokens": params.max_tokens,
                 "stop": list(params.stop),
             }
@@ -120,6 +121,7 @@ def _generate_fields(frame: dict[str, Any]) -> tuple[tuple[str, ...], SamplingPa
     n = frame.get("n", defaults.n)
     temperature = frame.get("temperature", defaults.temperature)
     top_p = frame.get("top_p", defaults.top_p)
+    top_k = frame.get("top_k", defaults.top_k)
     max_tokens = frame.get("max_tokens", defaults.max_tokens)
     stop = frame.get("stop", list(defaults.stop))
     if not _is_int(n) or n < 1:
@@ -128,6 +130,8 @@ def _generate_fields(frame: dict[str, Any]) -> tuple[tuple[str, ...], SamplingPa
         raise ValueError(f"'temperature' must be a number >= 0, got {temperature!r}")
     if not _is_number(top_p) or not 0 < top_p <= 1:
         raise ValueError(f"'top_p' must be a number in (0, 1], got {top_p!r}")
+    if not _is_int(top_k) or top_k < 0:
+        raise ValueError(f"'top_k' must be an integer >= 0 (0: no cut), got {top_k!r}")
     if not _is_int(max_tokens) or max_tokens < 1:
         raise ValueError(f"'max_tokens' must be an integer >= 1, got {max_tokens!r}")
     if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
@@ -136,6 +140,7 @@ def _generate_fields(frame: dict[str, Any]) -> tuple[tuple[str, ...], SamplingPa
         n=n,
         temperature=float(temperature),
         top_p=float(top_p),
+        top_k=top_k,
         max_tokens=max_tokens,
         stop=tuple(stop),
     )
