@@ -14,6 +14,8 @@ model is never served with a format it was not trained on (`check_format`).
     leanstar-chatml-cot-canon leanstar-chatml-cot-refs in canonical local names (`h1`,
                           `x1`; `leanstar.local_names`), renamed back when read: a small
                           model cannot copy a name it never saw either
+    leanstar-chatml-cot-canon-inst  leanstar-chatml-cot-canon whose references also name
+                          instances (`#goal{x:=0}`: a base case, what a witness must meet)
     leanstar-chatml-sft-canon leanstar-chatml-sft in canonical local names
 
 The two ChatML formats follow the official Lean-STaR code to the character, including
@@ -81,6 +83,7 @@ class PromptFormat:
     stop: tuple[str, ...]
     refs: bool = False  # thoughts quote the state by reference (leanstar.thought_refs)
     canon: bool = False  # the model sees and writes canonical local names (local_names)
+    instances: bool = False  # refs also name instances (`#goal{x:=0}`, thought_refs)
 
     def render(self, state_pp: str) -> str:
         """The prompt for a proof state (`ProofState.pp`, LeanDojo's `pp`)."""
@@ -107,7 +110,7 @@ class PromptFormat:
             thought = names.to_canonical(thought, prose=True) if self.thought else thought
             tactic = names.to_canonical(tactic)
         if self.refs:
-            thought = encode(thought, self._state(state))
+            thought = encode(thought, self._state(state), instances=self.instances)
         if self.style == "chatml":
             block = f"```lean\n{tactic}\n```"
             body = f"{thought}\n{block}" if self.thought else f"{SFT_LEAD}{block}"
@@ -208,6 +211,15 @@ FORMATS: dict[str, PromptFormat] = {
             stop=(IM_END,),
             refs=True,
             canon=True,
+        ),
+        PromptFormat(
+            "leanstar-chatml-cot-canon-inst",
+            "chatml",
+            thought=True,
+            stop=(IM_END,),
+            refs=True,
+            canon=True,
+            instances=True,
         ),
         PromptFormat(
             "leanstar-chatml-sft-canon", "chatml", thought=False, stop=(IM_END,), canon=True

@@ -9,6 +9,9 @@ faithfulness check still judges the choice); spelling it out is not.
     `#goal`        the first goal's target        `#goal2`  the second goal's target
     `#h1`          the type of hypothesis h1      `#h1.2`   the second child of that tree
     `(#goal.1)`    the same, in parentheses
+    `#goal{x:=0}`  an instance: the goal with `x` replaced by 0 (the base case of an
+                   induction on x); on a binder (`∃ m, P m`), its body with m := 0 (what a
+                   witness must satisfy). Only with `instances=True` (a -inst format).
 
 A path step `.k` is the k-th child in `leanstar.lean.expr` order (for `a + b`: 1 is `a`,
 2 is `b`; for `¬p`: 1 is `p`). Compound expressions, the state's own names (`x`, `h1`, `P`)
@@ -17,7 +20,8 @@ stay as written.
 
     encode(thought, state)   the writer's thought with each exact quote of the state
                              as a reference (for training targets); lossless:
-                             render(encode(t, s), s) == t
+                             render(encode(t, s), s) == t. instances=True also
+                             references a quote that is an instance of a piece
     render(thought, state)   references printed from the state (what users see); a
                              reference that points nowhere is left as written, so the
                              faithfulness check fails it
@@ -28,11 +32,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from leanstar.lean.expr import Forest, show
+from leanstar.faithfulness.state import match_pattern
+from leanstar.lean.expr import Forest, show, substitute
 from leanstar.lean.goals import normalise, parse_goals
 
 # A quote whose whole text is a reference, optionally in one pair of parentheses.
-_REF_QUOTE = re.compile(r"`(\(?)#([^\s`.()#]+)((?:\.\d+)*)(\)?)`")
+_REF_QUOTE = re.compile(r"`(\(?)#([^\s`.()#{]+)((?:\.\d+)*)(?:\{([^{}`:=\s]+):=([^{}`]+)\})?(\)?)`")
 _QUOTE = re.compile(r"`([^`\n]+)`")
 # Hypotheses named like a goal root cannot be referenced (the name would be ambiguous).
 _GOAL_ROOT = re.compile(r"goal\d*")
@@ -85,6 +90,54 @@ class StateTrees:
             node = children[index] if 0 <= index < len(children) else None
         return node
 
+    def instance(self, node: int, name: str, value: int) -> int | None:
+        """`node` with `name` := `value`: a binder of `name` gives its body so replaced,
+        anything else its free `name`s. None when `name` is not there to replace."""
+        tree = self.forest.nodes[node]
+        if tree[0] == "bind" and tree[2] == name:
+            return substitute(self.forest, tree[3], name, value)
+        replaced = substitute(self.forest, node, name, value)
+        return replaced if replaced != node else None
+
+    def instance_reference(self, text: str, roots: list[str]) -> str | None:
+        """The shortest `#root.path{x:=v}` under the first of `roots` that has one, whose
+        instance prints as `text`; v a numeral or a name of the state. None when there is
+        none."""
+        quote = self.forest.parse(text)
+        if quote is None or show(self.forest, quote) != text:
+            return None
+        for root in roots:
+            layer = [(self.roots[root], "")]
+            while layer:  # breadth first: the shallowest path wins
+                deeper = []
+                for node, path in layer:
+                    if (found := self._instance_at(node, quote)) is not None:
+                        return f"#{root}{path}{{{found}}}"
+                    for number, child in enumerate(self.children(node), start=1):
+                        deeper.append((child, f"{path}.{number}"))
+                layer = deeper
+        return None
+
+    def _instance_at(self, node: int, quote: int) -> str | None:
+        tree = self.forest.nodes[node]
+        if tree[0] == "bind":
+            pattern, names = tree[3], {tree[2]}
+        else:
+            pattern, names = node, set(self.local_names)
+        binding: dict[str, int] = {}
+        if not match_pattern(self.forest, pattern, quote, names, binding):
+            return None
+        moved = [(k, v) for k, v in binding.items() if self.forest.nodes[v] != ("var", k)]
+        if len(moved) != 1 or self.forest.nodes[pattern][0] == "var":
+            return None  # a bare variable "instance" would be any quote at all
+        value = self.forest.nodes[moved[0][1]]
+        if value[0] != "num" and not (value[0] == "var" and value[1] in self.local_names):
+            return None  # a numeral or a name of the state, as render reads it back
+        name, value = moved[0]
+        if self.instance(node, name, value) != quote:
+            return None
+        return f"{name}:={show(self.forest, value)}"
+
     def references(self) -> dict[str, dict[str, str]]:
         """Root -> printed text -> the shortest reference to it under that root."""
         found: dict[str, dict[str, str]] = {}
@@ -111,12 +164,13 @@ class StateTrees:
         return tree[0] != "num" or depth <= 1
 
 
-def encode(thought: str, state: str) -> str:
+def encode(thought: str, state: str, *, instances: bool = False) -> str:
     """`thought` with every quote that prints exactly as a piece of `state` referenced.
 
     A quote is looked up first under the root the thought last named before it ("the
     goal", "h3"), so "h3 turns `z` into `w`" points into h3; then under any root, the
-    shortest reference winning (goals first on a tie).
+    shortest reference winning (goals first on a tie). With `instances`, a quote that is
+    no piece but an instance of one (`StateTrees.instance_reference`) is referenced too.
     """
     if "`" not in thought:
         return thought
@@ -142,7 +196,10 @@ def encode(thought: str, state: str) -> str:
         for root in reversed(named):
             if text in by_root[root]:
                 return by_root[root][text]
-        return anywhere.get(text)
+        if text in anywhere or not instances:
+            return anywhere.get(text)
+        order = [*reversed(named), *(r for r in by_root if r not in named)]
+        return trees.instance_reference(text, order)
 
     pieces, last = [], 0
     for match in _QUOTE.finditer(thought):
@@ -163,13 +220,17 @@ def render(thought: str, state: str) -> str:
         return thought
     trees = StateTrees.of(state)
 
-    def swap(match: re.Match[str]) -> str:
-        opening, root, path, closing = match.groups()
+    def swap(found: re.Match[str]) -> str:
+        opening, root, path, name, value, closing = found.groups()
         if bool(opening) != bool(closing):
-            return match.group(0)
+            return found.group(0)
         node = trees.follow(root, path)
+        if node is not None and name is not None:
+            value_tree = trees.forest.parse(value)
+            simple = value_tree is not None and trees.forest.nodes[value_tree][0] in ("num", "var")
+            node = trees.instance(node, name, value_tree) if simple else None
         if node is None:
-            return match.group(0)
+            return found.group(0)
         return f"`{opening}{show(trees.forest, node)}{closing}`"
 
     return _REF_QUOTE.sub(swap, thought)

@@ -71,15 +71,16 @@ def test_inaccessible_names_and_case_tags_stay() -> None:
 @pytest.mark.parametrize("split", ["train", "heldout"])
 def test_target_then_parse_gives_back_every_first_step(split: str) -> None:
     """The first step of every embedded reference proof, with a thought naming the
-    state's locals in prose and in quotes, reads back exactly through both formats."""
+    state's locals in prose and in quotes, reads back exactly through the three formats."""
     cot, sft = get_format("leanstar-chatml-cot-canon"), get_format("leanstar-chatml-sft-canon")
+    inst = get_format("leanstar-chatml-cot-canon-inst")
     renamed = 0
     for theorem in load_embedded_benchmark(split):
         state = first_state(theorem.signature)
         tactic = theorem.proof.strip()
         names = [n for n in NameMap.of(state).forward if n in state]
         thought = f"Use {' then '.join(names)}: `{names[0]}` first." if names else "Compute."
-        for fmt, want in ((cot, thought), (sft, "")):
+        for fmt, want in ((cot, thought), (inst, thought), (sft, "")):
             target = fmt.target(thought, tactic, state=state)
             assert fmt.parse(target, state=state) == Parsed(want, tactic)
         renamed += bool(names)

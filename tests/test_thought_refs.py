@@ -2,7 +2,7 @@
 
 import pytest
 
-from leanstar.data.embedded_benchmark import load_records
+from leanstar.data.embedded_benchmark import first_state, load_records
 from leanstar.faithfulness.check import check_thought
 from leanstar.prompt import get_format
 from leanstar.rationale.writer import RuleBasedWriter
@@ -69,20 +69,34 @@ def test_the_refs_format_round_trips_through_target_and_parse():
     assert "m + n = 3" in get_format("leanstar-chatml-cot").target(thought, "subst h1")
 
 
-def initial_state(signature: str) -> str:
-    """The first proof state of `theorem t <signature>`: binders become hypotheses."""
-    hyps, depth, start = [], 0, 0
-    for i, ch in enumerate(signature):
-        if ch in "([{" and depth == 0:
-            start = i
-        depth += ch in "([{⟨"
-        depth -= ch in ")]}⟩"
-        if ch in ")]}" and depth == 0:
-            names, _, type_ = signature[start + 1 : i].partition(" : ")
-            hyps.append(f"{names.strip()} : {type_.strip()}")
-        if ch == ":" and depth == 0:
-            return "\n".join([*hyps, f"⊢ {signature[i + 1 :].strip()}"])
-    raise ValueError(signature)
+def test_instances_are_referenced_only_in_an_inst_format():
+    """A base case and what a witness must meet are no piece of the state but an
+    instance of one: `#goal{x:=0}`, printed back by substituting."""
+    induction = "x : Nat\n⊢ 0 * x * 3 = 0"
+    thought = "Argue by recursion on `x`: check `0 * 0 * 3 = 0` directly."
+    assert (
+        encode(thought, induction)
+        == "Argue by recursion on `#goal.1.1.2`: check `0 * 0 * 3 = 0` directly."
+    )
+    encoded = encode(thought, induction, instances=True)
+    assert encoded == "Argue by recursion on `#goal.1.1.2`: check `#goal{x:=0}` directly."
+    assert render(encoded, induction) == thought
+    witness = "⊢ ∃ m, m + 5 = 13 ∧ m * 5 = 40"
+    thought = "`8` works because `8 + 5 = 13 ∧ 8 * 5 = 40`."
+    encoded = encode(thought, witness, instances=True)
+    assert encoded == "`8` works because `#goal{m:=8}`."
+    assert render(encoded, witness) == thought
+    assert render("`#goal{m:=9}`", witness) == "`9 + 5 = 13 ∧ 9 * 5 = 40`"  # the model's pick
+
+
+def test_an_instance_of_nothing_is_left_for_the_check_to_fail():
+    state = "x : Nat\n⊢ 0 * x * 3 = 0"
+    # a name the expression lacks, a value that is no numeral or name of the state
+    for ref in ("`#goal{y:=0}`", "`#goal{x:=a + b}`", "`#goal.7{x:=0}`"):
+        assert render(ref, state) == ref
+        assert not check_thought(state, f"Check {ref}.", tactic="simp").faithful
+    # encode never makes an "instance" of a bare variable: `False` stays as written
+    assert encode("`False`", "a : Prop\n⊢ a → a", instances=True) == "`False`"
 
 
 @pytest.mark.parametrize("split", ["train", "heldout"])
@@ -91,10 +105,12 @@ def test_every_writer_thought_on_the_embedded_splits_round_trips(split):
     referenced = 0
     records = load_records(split)
     for record in records:
-        state = initial_state(record["signature"])
+        state = first_state(record["signature"])
         thought = writer.write(state, record["tactics"][0])
         encoded = encode(thought, state)
         assert render(encoded, state) == thought, (state, thought, encoded)
+        with_instances = encode(thought, state, instances=True)
+        assert render(with_instances, state) == thought, (state, thought, with_instances)
         referenced += encoded != thought
     # most first thoughts quote the goal or a hypothesis, so most carry a reference
     assert referenced > len(records) * 0.6

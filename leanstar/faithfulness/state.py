@@ -111,7 +111,7 @@ def instance_of(read: StateFacts, quote: int, known: set[str]) -> str | None:
             continue
         binding: dict[str, int] = {}
         if (
-            _match(forest, candidate, quote, read.substitutable, binding)
+            match_pattern(forest, candidate, quote, read.substitutable, binding)
             and binding
             and all(_simple_value(forest, v, known) for v in binding.values())
             and any(forest.nodes[v] != ("var", k) for k, v in binding.items())
@@ -122,7 +122,9 @@ def instance_of(read: StateFacts, quote: int, known: set[str]) -> str | None:
     return None
 
 
-def _match(forest: Forest, pattern: int, quote: int, vars_: set[str], binding: dict) -> bool:
+def match_pattern(forest: Forest, pattern: int, quote: int, vars_: set[str], binding: dict) -> bool:
+    """Whether `quote` is `pattern` with the variables `vars_` replaced; `binding` gets
+    what each stands for. Bound names may differ (`∀ x, P x` matches `∀ y, P y`)."""
     node = forest.nodes[pattern]
     if node[0] == "var" and node[1] in vars_:
         bound = binding.setdefault(node[1], quote)
@@ -136,7 +138,7 @@ def _match(forest: Forest, pattern: int, quote: int, vars_: set[str], binding: d
         # a bound name may be renamed: match the bodies with the bound name as a variable
         inner = dict(binding)
         inner.pop(node[2], None)
-        if not _match(forest, node[3], other[3], vars_ | {node[2]}, inner):
+        if not match_pattern(forest, node[3], other[3], vars_ | {node[2]}, inner):
             return False
         target = inner.get(node[2])
         if target is not None and forest.nodes[target] != ("var", other[2]):
@@ -148,7 +150,7 @@ def _match(forest: Forest, pattern: int, quote: int, vars_: set[str], binding: d
     if node[0] in ("op", "proj", "seq") and node[1] != other[1]:
         return False
     pairs = zip(forest.children(pattern), forest.children(quote), strict=True)
-    return all(_match(forest, a, b, vars_, binding) for a, b in pairs)
+    return all(match_pattern(forest, a, b, vars_, binding) for a, b in pairs)
 
 
 def _simple_value(forest: Forest, node_id: int, known: set[str]) -> bool:

@@ -4,6 +4,7 @@
     Forest().parse(text)  the tree id of a whole expression, or None for a fragment
     show(forest, id)      a tree printed back as Lean would, parentheses only where needed
     nat_value, prop_truth the value of a closed numeral tree, the truth of a closed claim
+    substitute            a tree with a variable replaced (an instance)
 
 Trees are compared instead of text, so Lean's pretty-printing does not matter: whitespace,
 redundant parentheses, `¬`/`Not`, `→`/`->`, `≠`/`¬ =`, `>`/`<`, `Nat.succ n`/`n + 1`,
@@ -334,6 +335,26 @@ class _Parser:
         for name in reversed(names):
             body = self.forest.make(("bind", kind, name, body))
         return body
+
+
+def substitute(forest: Forest, node_id: int, name: str, value: int) -> int:
+    """`node_id` with the free variable `name` replaced by the tree `value` (a binder of
+    `name` shadows it: its body is left alone)."""
+    node = forest.nodes[node_id]
+    kind = node[0]
+    if kind == "var":
+        return value if node[1] == name else node_id
+    if kind == "num" or (kind == "bind" and node[2] == name):
+        return node_id
+
+    def sub(child: int) -> int:
+        return substitute(forest, child, name, value)
+
+    if kind == "bind":
+        return forest.make(("bind", node[1], node[2], sub(node[3])))
+    if kind in ("op", "proj", "seq"):  # (kind, label, *children)
+        return forest.make((kind, node[1], *map(sub, node[2:])))
+    return forest.make((kind, *map(sub, node[1:])))  # "not", "app"
 
 
 # -- Evaluation -------------------------------------------------------------------------------
