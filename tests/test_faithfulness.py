@@ -16,6 +16,7 @@ from leanstar.lean.expr import tokenize
 from leanstar.rationale.writer import RuleBasedWriter
 
 PQ = "p q : Prop\nhp : p\nhq : q\n⊢ q ∧ p"
+REWRITES = "a b c : Nat\nh1 : a = b\nh2 : b = c\n⊢ a = c"
 
 # (state, thought, tactic): each thought only says things that are true of its state.
 FAITHFUL = [
@@ -121,6 +122,24 @@ FAITHFUL = [
         id="witness-named-by-the-step",
     ),
     pytest.param(PQ, "Split the goal into its two halves.", "constructor", id="nothing-to-check"),
+    pytest.param(
+        REWRITES,
+        "In the goal `a = c`, h2 read from right to left turns `c` into `b`.",
+        "rw [← h2]",
+        id="rewrite-right-to-left",
+    ),
+    pytest.param(
+        REWRITES,
+        "h1 turns `a` into `b`, then the goal is `b = c`.",
+        "rw [h1]",
+        id="rewrite-left-to-right",
+    ),
+    pytest.param(
+        "p q : Prop\nh : p ↔ q\nhq : q\n⊢ p",
+        "The equivalence h : `p ↔ q` turns `q` into `p`, so hq gives the goal.",
+        "exact h.mpr hq",
+        id="equivalence-either-way",
+    ),
 ]
 
 # (state, thought, tactic, the kind of the failing item): each says something false.
@@ -219,6 +238,21 @@ UNFAITHFUL = [
         "x : Nat\n⊢ x + 0 = x", "Eliminate `j` everywhere.", "simp", "quote", id="invented-name"
     ),
     pytest.param(PQ, "The goal `q ∧ p` is what `q ∧ (p` says.", "", "quote", id="unbalanced-quote"),
+    pytest.param(
+        "a b : Nat\nh1 : a = b\nh2 : b = b\n⊢ a = b",
+        # seen in the real editor (e2e log): every quote occurs, the rewrite does not
+        "In the goal `a = b`, h1 read from right to left turns `b` into `b`.",
+        "rw [← h2]",
+        "rewrite",
+        id="rewrite-that-changes-nothing",
+    ),
+    pytest.param(
+        REWRITES,
+        "h2 turns `c` into `b`, so the goal becomes `a = b`.",
+        "rw [← h2]",
+        "rewrite",
+        id="rewrite-in-the-wrong-direction",
+    ),
     pytest.param(
         PQ, "The goal `q ∧ p` is a conjunction, so `p", "", "quote", id="unclosed-backtick"
     ),

@@ -13,6 +13,7 @@ from leanstar.faithfulness.prose import (
     CLAIM_LINKS,
     ENGLISH,
     NAME_LEADS,
+    Piece,
     backtick_spans,
     claim_link,
     numbered_hypothesis,
@@ -227,6 +228,46 @@ class _Checker:
             return Item("quote", quote, True, "a fragment of an expression of the state")
         return Item("quote", quote, False, f"`{quote}` is not an expression of the state")
 
+    # -- rewrites --
+
+    def rewrite_claim(self, pieces: list[Piece], index: int) -> Item | None:
+        """A rewrite claim, "h1 [read from right to left] turns `a` into `b`" (the quote at
+        `index` is `a`): h1's equation, in that direction, rewrites `a` to `b`. None when
+        the piece starts no such claim or names no hypothesis of the state."""
+        if index + 1 >= len(pieces) or pieces[index + 1].prose_before.strip() != "into":
+            return None
+        words = prose_words(pieces[index].prose_before)
+        if words[-1:] != ["turns"]:
+            return None
+        backwards = words[-6:-1] == ["read", "from", "right", "to", "left"]
+        lead = words[: -6 if backwards else -1]
+        if not lead and index > 0:  # "The equivalence h : `p ↔ q` turns ..."
+            lead = prose_words(pieces[index - 1].prose_before)[:-1]
+        name = lead[-1] if lead else ""
+        sides = [self._sides(t) for t in self.read.hyp_types.get(name, ())]
+        sides = [s for s in sides if s is not None]
+        old, new = pieces[index].quote or "", pieces[index + 1].quote or ""
+        a, b = self.forest.parse(old), self.forest.parse(new)
+        if not sides or a is None or b is None:
+            return None
+        text = f"{name} turns `{old}` into `{new}`"
+        for op, left, right in sides:
+            wanted = [(right, left)] if backwards else [(left, right)]
+            if op == "↔":  # an equivalence is used in either direction
+                wanted = [(left, right), (right, left)]
+            if (a, b) in wanted:
+                return Item("rewrite", text, True, f"{name} rewrites that way")
+        return Item("rewrite", text, False, f"{name} does not rewrite `{old}` into `{new}`")
+
+    def _sides(self, tree: int) -> tuple[str, int, int] | None:
+        """(op, left, right) of an equation or equivalence, under any `∀` binders."""
+        node = self.forest.nodes[tree]
+        while node[0] == "bind" and node[1] == "∀":
+            node = self.forest.nodes[node[3]]
+        if node[0] == "op" and node[1] in ("=", "↔"):
+            return node[1], node[2], node[3]
+        return None
+
     # -- arithmetic --
 
     def claim(self, left: str, link: str, right: str) -> Item | None:
@@ -290,6 +331,8 @@ def check_thought(state: str, thought: str, *, tactic: str = "") -> Faithfulness
                 items.append(claim)
         previous_value = None
         items.append(checker.quote_item(piece.prose_before, piece.quote, piece.closed))
+        if (rewrite := checker.rewrite_claim(pieces, index)) is not None:
+            items.append(rewrite)
         if index + 1 < len(pieces):
             truth = checker.truth_claim(piece.quote, pieces[index + 1].prose_before)
             if truth is not None:
