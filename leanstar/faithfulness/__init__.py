@@ -18,6 +18,8 @@ the thought uses and checks each item against the state as Lean pretty-prints it
     arithmetic   `\\`a + b\\` is \\`c\\``, `evaluates to`, `the same as`, `\\`P\\` is false` on
                  numerals: the claim is true
     name         `(as h)`: the name the tactic introduces (when the tactic is known)
+    rewrite      `h1 [read from right to left] turns \`a\` into \`b\``: h1 is an equation
+                 (or an equivalence, either way) whose sides, in that direction, are a, b
 
 Expressions are compared as trees (`leanstar.lean.expr`), so Lean's pretty-printing does
 not matter; goals and hypotheses are read by `leanstar.lean.goals`.

@@ -11,7 +11,7 @@ from typing import Any
 class Item:
     """One thing a thought uses, with the verdict and why."""
 
-    kind: str  # quote | goal | hypothesis | case | arithmetic | name
+    kind: str  # quote | goal | hypothesis | case | arithmetic | name | rewrite
     text: str  # as the thought writes it
     ok: bool
     why: str
