@@ -140,6 +140,20 @@ FAITHFUL = [
         "exact h.mpr hq",
         id="equivalence-either-way",
     ),
+    pytest.param(
+        "⊢ ∃ m, 14 * m = 238",
+        "The goal `∃ m, 14 * m = 238` needs a value for `m`: `17` works because "
+        "`14 * 17 = 238` (a computation confirms it).",
+        "exact ⟨17, rfl⟩",
+        id="witness-computation",
+    ),
+    pytest.param(
+        "h : ∀ (m : Nat), m + 2 = 5\n⊢ ∃ m, m + 2 = 5",
+        # false as arithmetic, but the (vacuous) hypothesis provides it: not a computation
+        "`2` works because `2 + 2 = 5`, which h applied to a library fact provides.",
+        "exact ⟨2, h 2⟩",
+        id="witness-a-hypothesis-provides",
+    ),
 ]
 
 # (state, thought, tactic, the kind of the failing item): each says something false.
@@ -238,6 +252,15 @@ UNFAITHFUL = [
         "x : Nat\n⊢ x + 0 = x", "Eliminate `j` everywhere.", "simp", "quote", id="invented-name"
     ),
     pytest.param(PQ, "The goal `q ∧ p` is what `q ∧ (p` says.", "", "quote", id="unbalanced-quote"),
+    pytest.param(
+        "⊢ ∃ m, 14 * m = 238",
+        # sampled from the canonical-names model: the instance is right, its value is not
+        "The goal `∃ m, 14 * m = 238` needs a value for `m`: `4` works because "
+        "`14 * 4 = 238` (a computation confirms it).",
+        "exact ⟨4, rfl⟩",
+        "arithmetic",
+        id="witness-that-does-not-compute",
+    ),
     pytest.param(
         "a b : Nat\nh1 : a = b\nh2 : b = b\n⊢ a = b",
         # seen in the real editor (e2e log): every quote occurs, the rewrite does not

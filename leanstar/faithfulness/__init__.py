@@ -16,9 +16,9 @@ the thought uses and checks each item against the state as Lean pretty-prints it
     hypothesis   `h : \\`T\\``, `the hypothesis h`: h is in the state (and has type T)
     case         `case c`, `tagged c`: a goal has that case tag
     arithmetic   `\\`a + b\\` is \\`c\\``, `evaluates to`, `the same as`, `\\`P\\` is false` on
-                 numerals: the claim is true
+                 numerals, `\\`P\\` (a computation confirms it)`: the claim is true
     name         `(as h)`: the name the tactic introduces (when the tactic is known)
-    rewrite      `h1 [read from right to left] turns \`a\` into \`b\``: h1 is an equation
+    rewrite      `h1 [read from right to left] turns \\`a\\` into \\`b\\``: h1 is an equation
                  (or an equivalence, either way) whose sides, in that direction, are a, b
 
 Expressions are compared as trees (`leanstar.lean.expr`), so Lean's pretty-printing does

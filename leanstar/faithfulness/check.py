@@ -284,17 +284,24 @@ class _Checker:
         return Item("arithmetic", text, False, f"`{left}` is {va}, not {vb}")
 
     def truth_claim(self, quote: str, prose_after: str) -> Item | None:
-        words = [w.lower() for w in prose_words(prose_after)[:3]]
-        if words[:2] not in (["is", "false"], ["is", "true"]):
+        """A claim that the quoted P is true or false: "P is true/false", and "P (a
+        computation confirms it)" (a witness's instance). Judged when P is closed; a
+        witness's "works because P" alone may rest on a hypothesis, so it is not."""
+        words = [w.lower() for w in prose_words(prose_after)[:5]]
+        if words[:2] in (["is", "false"], ["is", "true"]):
+            said_word = words[1]
+        elif words[:4] == ["(", "a", "computation", "confirms"]:
+            said_word = "true"
+        else:
             return None
         tree = self.forest.parse(quote)
         truth = prop_truth(self.forest, tree) if tree is not None else None
         if truth is None:
             return None
-        said = words[1] == "true"
-        text = f"`{quote}` is {words[1]}"
+        said = said_word == "true"
+        text = f"`{quote}` is {said_word}"
         if truth == said:
-            return Item("arithmetic", text, True, f"`{quote}` evaluates to {words[1]}")
+            return Item("arithmetic", text, True, f"`{quote}` evaluates to {said_word}")
         return Item("arithmetic", text, False, f"`{quote}` is in fact {str(truth).lower()}")
 
 
@@ -334,7 +341,8 @@ def check_thought(state: str, thought: str, *, tactic: str = "") -> Faithfulness
         if (rewrite := checker.rewrite_claim(pieces, index)) is not None:
             items.append(rewrite)
         if index + 1 < len(pieces):
-            truth = checker.truth_claim(piece.quote, pieces[index + 1].prose_before)
+            after = pieces[index + 1].prose_before
+            truth = checker.truth_claim(piece.quote, after)
             if truth is not None:
                 items.append(truth)
     return Faithfulness(all(item.ok for item in items), tuple(items))
