@@ -4,6 +4,7 @@ the same weights: greedy text, per-token log-probabilities, stops and beams are 
 from __future__ import annotations
 
 import math
+import os
 import sys
 from dataclasses import replace
 
@@ -21,7 +22,12 @@ from leanstar.models.loading import (
     resolve_format,
     write_checkpoint_format,
 )
-from leanstar.models.threads import THREADS_ENV, inference_threads
+from leanstar.models.threads import (
+    THREADS_ENV,
+    WORKERS_ENV,
+    decoding_workers,
+    inference_threads,
+)
 from leanstar.prompt import get_format
 
 torch = pytest.importorskip("torch", reason="the hf extra (torch) is needed to build the model")
@@ -181,6 +187,24 @@ async def test_missing_model_or_package_is_model_unavailable(tmp_path, monkeypat
         CT2Generator(checkpoint).load()
 
 
+@pytest.mark.parametrize("n", [4, 3, 1])
+def test_samples_split_over_two_workers_stay_with_their_prompt(hf, checkpoint, n):
+    """Two decoders side by side: n=4 is drawn as two halves of each prompt, n=3 and n=1
+    as groups of prompts. Either way every prompt gets its n samples, each scored as
+    that prompt's continuation (a sample filed under the wrong prompt would not be)."""
+    generator = CT2Generator(checkpoint, compute_type="float32", workers=2)
+    generator.load()
+    assert generator.generator.num_generators == 2
+    params = SamplingParams(n=n, temperature=1.7, top_p=1.0, max_tokens=8)
+    draws = generator.draw_sums(PROMPTS, params)
+    assert [len(d) for d in draws] == [n] * len(PROMPTS)
+    for prompt, prompt_draws in zip(PROMPTS, draws, strict=True):
+        for ids, total in prompt_draws:
+            assert total == pytest.approx(sum(hf_logprobs(hf, prompt, ids)), abs=1e-3)
+    if n == 4:  # the halves are drawn independently, not copies of each other
+        assert len({tuple(ids) for ids, _ in draws[0]}) > 2
+
+
 def test_thread_counts(monkeypatch, checkpoint):
     monkeypatch.delenv(THREADS_ENV, raising=False)
     assert inference_threads() == 1
@@ -191,6 +215,15 @@ def test_thread_counts(monkeypatch, checkpoint):
         monkeypatch.setenv(THREADS_ENV, bad)
         with pytest.raises(ValueError, match=THREADS_ENV):
             inference_threads()
+    monkeypatch.delenv(THREADS_ENV)
+    monkeypatch.delenv(WORKERS_ENV, raising=False)
+    assert decoding_workers() == min(2, os.cpu_count() or 1)
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    assert CT2Generator(checkpoint).workers == 1
+    assert CT2Generator(checkpoint, workers=3).workers == 3
+    monkeypatch.setenv(WORKERS_ENV, "-1")
+    with pytest.raises(ValueError, match=WORKERS_ENV):
+        decoding_workers()
 
 
 def test_transformers_generation_sets_torch_threads(checkpoint):
