@@ -12,6 +12,7 @@ import pytest
 from leanstar.errors import ToolchainNotFound, TrainingError
 from leanstar.lean.embedded import ensure_embedded
 from leanstar.lean.toolchain import find_program
+from leanstar.models.base import DEFAULT_TOP_K
 from leanstar.training.cli import main as train_main
 from leanstar.training.config import VLLMConfig, load_config, parse_config
 from leanstar.training.sampling import checked_theorems, imports_of, resolve_toolchain
@@ -75,8 +76,10 @@ def test_sections_read_typed_values_and_layer_cot_on_sft() -> None:
         "vllm",
         "embedded",
     )
-    # The paper's sampling parameters are the defaults.
+    # The paper's sampling parameters are the defaults, with the product's top-k cut
+    # (configs/paper-7b.toml sets top_k = 0, as the paper samples).
     assert (config.star.samples, config.star.temperature, config.star.top_p) == (32, 0.7, 0.95)
+    assert config.star.top_k == config.eval.top_k == DEFAULT_TOP_K
     assert config.star.max_new_tokens == 512
     assert config.run_dir == Path("runs/runs")
     assert config.vllm.engine_options() == {
@@ -99,6 +102,7 @@ def test_the_paper_config_names_a_mathlib_project_and_vllm() -> None:
     paper = load_config(CONFIGS / "paper-7b.toml")
     assert paper.lean.toolchain == "path/to/mathlib/project"
     assert (paper.star.backend, paper.eval.backend) == ("vllm", "vllm")
+    assert (paper.star.top_k, paper.eval.top_k) == (0, 0)  # the paper samples with no cut
     assert paper.vllm == VLLMConfig(max_model_len=4096, dtype="bfloat16", trust_remote_code=True)
     assert load_config(CONFIGS / "embedded.toml").lean.toolchain == "embedded"
 

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from leanstar.errors import LeanstarError, TrainingError
+from leanstar.models.base import DEFAULT_TOP_K
 
 S = TypeVar("S", bound="Section")
 
@@ -252,6 +253,7 @@ class StarConfig(Section):
     time_per_theorem_s: float = 30.0
     temperature: float = 0.7
     top_p: float = 0.95
+    top_k: int = DEFAULT_TOP_K  # the product's cut before top_p (the paper's: 0, none)
     max_new_tokens: int = 512
     max_traces: int = 3  # kept proofs per theorem
     concurrency: int = 8  # theorems searched at once
@@ -286,6 +288,7 @@ class StarConfig(Section):
             _in_range(where, key, getattr(self, key), 1)
         _in_range(where, "ray_workers", self.ray_workers, 1)
         _in_range(where, "top_p", self.top_p, 0.0, 1.0)
+        _in_range(where, "top_k", self.top_k, 0)
 
 
 @dataclass
@@ -342,6 +345,7 @@ class EvalConfig(Section):
     max_new_tokens: int = 512
     temperature: float = 0.7
     top_p: float = 0.95
+    top_k: int = DEFAULT_TOP_K  # as `leanstar eval` samples (0: no cut, the paper's)
     backend: str = "auto"  # as [star] backend
     limit: int = 0  # evaluate the first N theorems only (0: all)
     stages: list[str] = field(default_factory=list)  # empty: every stage trained
@@ -355,6 +359,7 @@ class EvalConfig(Section):
             raise TrainingError(f"[{where}] budget: {exc}") from None
         _one_of(where, "backend", self.backend, BACKENDS)
         _in_range(where, "top_p", self.top_p, 0.0, 1.0)
+        _in_range(where, "top_k", self.top_k, 0)
 
 
 @dataclass

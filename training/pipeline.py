@@ -247,6 +247,7 @@ class Pipeline:
                     backend=settings.backend,
                     temperature=settings.temperature,
                     top_p=settings.top_p,
+                    top_k=settings.top_k,
                     max_new_tokens=settings.max_new_tokens,
                     vllm=self.config.vllm,
                     seed=self.config.run.seed,

@@ -25,6 +25,7 @@ from leanstar.data.benchmarks import benchmark_theorems
 from leanstar.errors import LeanError, ToolchainNotFound, TrainingError
 from leanstar.evaluate import evaluate
 from leanstar.lean.lexer import without_comments
+from leanstar.models.base import DEFAULT_TOP_K
 from leanstar.proofs import Theorem
 from leanstar.results import EvalReport
 
@@ -157,6 +158,7 @@ def load_sampler(
     backend: str = "auto",
     temperature: float = 0.7,
     top_p: float = 0.95,
+    top_k: int = DEFAULT_TOP_K,
     max_new_tokens: int = 512,
     vllm: VLLMConfig | None = None,
     seed: int = 0,
@@ -177,6 +179,7 @@ def load_sampler(
         prompt_format=fmt,
         temperature=temperature,
         top_p=top_p,
+        top_k=top_k,
         max_tokens=max_new_tokens,
         **options,
     )
@@ -198,6 +201,7 @@ async def search_with_checkpoint(
     backend: str = "auto",
     temperature: float = 0.7,
     top_p: float = 0.95,
+    top_k: int = DEFAULT_TOP_K,
     max_new_tokens: int = 512,
     vllm: VLLMConfig | None = None,
     seed: int = 0,
@@ -226,6 +230,7 @@ async def search_with_checkpoint(
         backend=backend,
         temperature=temperature,
         top_p=top_p,
+        top_k=top_k,
         max_new_tokens=max_new_tokens,
         vllm=vllm,
         seed=seed,

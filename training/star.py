@@ -86,6 +86,7 @@ async def sample_proofs(
         backend=config.backend,
         temperature=config.temperature,
         top_p=config.top_p,
+        top_k=config.top_k,
         max_new_tokens=config.max_new_tokens,
         vllm=vllm,
         seed=seed,
