@@ -16,7 +16,9 @@ machine, and with one competing CPU-bound process that the script starts and kil
 (the normal case: the Lean workers share the cores).
 
 Backends: hf-1 (transformers, 1 thread), hf-default (transformers with torch's default
-thread count), ct2 (CTranslate2 float32, 1 thread), ct2-int8 (int8, 1 thread).
+thread count), ct2 (CTranslate2 float32, 1 thread per decoder), ct2-int8 (int8, 1 thread
+per decoder); each with the default decoders side by side (LEANSTAR_WORKERS, 2 on two
+cores), or one with the suffix -1w (ct2-int8-1w).
 
 --top-k: the top-k cuts to time (default: the Proposer's DEFAULT_TOP_K only; 0 is no cut,
 the paper's setting). --nucleus K instead measures how often a cut of K binds: it samples
@@ -58,8 +60,9 @@ def make_generator(backend: str, model: Path, default_threads: int):
         return HFGenerator(model, device="cpu", batch_size=8, threads=threads)
     from leanstar.models.ct2 import CT2Generator
 
-    compute_type = "int8" if backend == "ct2-int8" else "float32"
-    return CT2Generator(model, compute_type=compute_type, threads=1, batch_size=8)
+    compute_type = "int8" if backend.startswith("ct2-int8") else "float32"
+    workers = 1 if backend.endswith("-1w") else None  # None: the default (2 on two cores)
+    return CT2Generator(model, compute_type=compute_type, threads=1, workers=workers, batch_size=8)
 
 
 def fresh_load_seconds(backend: str, args: argparse.Namespace) -> float:

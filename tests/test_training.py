@@ -282,10 +282,10 @@ def test_expert_iteration_samples_with_vllm_when_the_star_config_says_so(
         "trust_remote_code": False,
         "seed": 3,
     }
-    # The paper's sampling parameters, one sample per chain and step.
+    # The paper's sampling parameters with [star] top_k, one sample per chain and step.
     stop = get_format("leanstar-chatml-cot").stop
     assert {params for _, params in engine.calls} == {
-        SamplingParams(n=1, temperature=0.7, top_p=0.95, max_tokens=96, stop=stop)
+        SamplingParams(n=1, temperature=0.7, top_p=0.95, max_tokens=96, stop=stop, top_k=50)
     }
     # The chains of theorems searched at once share engine calls (vLLM schedules them).
     assert max(prompts for prompts, _ in engine.calls) > config.star.samples
