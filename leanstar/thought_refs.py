@@ -30,6 +30,7 @@ stay as written.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from leanstar.faithfulness.state import match_pattern
@@ -107,16 +108,21 @@ class StateTrees:
         if quote is None or show(self.forest, quote) != text:
             return None
         for root in roots:
-            layer = [(self.roots[root], "")]
-            while layer:  # breadth first: the shallowest path wins
-                deeper = []
-                for node, path in layer:
-                    if (found := self._instance_at(node, quote)) is not None:
-                        return f"#{root}{path}{{{found}}}"
-                    for number, child in enumerate(self.children(node), start=1):
-                        deeper.append((child, f"{path}.{number}"))
-                layer = deeper
+            for node, path, _ in self._walk(root):
+                if (found := self._instance_at(node, quote)) is not None:
+                    return f"#{root}{path}{{{found}}}"
         return None
+
+    def _walk(self, root: str) -> Iterator[tuple[int, str, int]]:
+        """(node, path, depth) under `root`, breadth first: shallower paths come first."""
+        layer, depth = [(self.roots[root], "")], 0
+        while layer:
+            deeper = []
+            for node, path in layer:
+                yield node, path, depth
+                for number, child in enumerate(self.children(node), start=1):
+                    deeper.append((child, f"{path}.{number}"))
+            layer, depth = deeper, depth + 1
 
     def _instance_at(self, node: int, quote: int) -> str | None:
         tree = self.forest.nodes[node]
@@ -141,17 +147,11 @@ class StateTrees:
     def references(self) -> dict[str, dict[str, str]]:
         """Root -> printed text -> the shortest reference to it under that root."""
         found: dict[str, dict[str, str]] = {}
-        for root, tree in self.roots.items():
+        for root in self.roots:
             texts = found[root] = {}
-            layer, depth = [(tree, "")], 0
-            while layer:  # breadth first: the shallowest path to a text wins
-                deeper = []
-                for node, path in layer:
-                    if self._referable(node, depth):
-                        texts.setdefault(show(self.forest, node), f"#{root}{path}")
-                    for number, child in enumerate(self.children(node), start=1):
-                        deeper.append((child, f"{path}.{number}"))
-                layer, depth = deeper, depth + 1
+            for node, path, depth in self._walk(root):  # the shallowest path to a text wins
+                if self._referable(node, depth):
+                    texts.setdefault(show(self.forest, node), f"#{root}{path}")
         return found
 
     def _referable(self, node: int, depth: int) -> bool:
