@@ -341,8 +341,7 @@ def check_thought(state: str, thought: str, *, tactic: str = "") -> Faithfulness
         if (rewrite := checker.rewrite_claim(pieces, index)) is not None:
             items.append(rewrite)
         if index + 1 < len(pieces):
-            after = pieces[index + 1].prose_before
-            truth = checker.truth_claim(piece.quote, after)
+            truth = checker.truth_claim(piece.quote, pieces[index + 1].prose_before)
             if truth is not None:
                 items.append(truth)
     return Faithfulness(all(item.ok for item in items), tuple(items))
