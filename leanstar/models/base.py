@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 # Sample among the 50 most likely tokens only, then top_p. After top_p 0.95 at temperature
-# 0.7 the cut binds rarely: in 0.8% of the packaged model's decoding steps on held-out
-# states (72 of 8,990; benchmarks/generate.py --nucleus), all of them flat distributions
-# over names and numerals. It halves the cost of top_p in CTranslate2, which otherwise
-# sorts the whole vocabulary at every step (editor sampling ~18% faster, same pass@4:
-# README, "Speed").
+# 0.7 the cut binds rarely: in 0.8% of decoding steps (72 of 8,990) of the previous default
+# model on held-out states (benchmarks/generate.py --nucleus 50). Without it CTranslate2
+# sorts the whole vocabulary for top_p at every step; with it the editor's model time was
+# 90-112 ms against 142-147 ms, and pass@4 did not drop (README, "The CTranslate2 backend").
 DEFAULT_TOP_K = 50
 
 
